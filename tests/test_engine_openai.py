@@ -202,6 +202,32 @@ def test_prefill_is_sent_the_way_the_mode_says(server, mode, tokenizer, path):
     assert out[1][0].text.startswith("echo:no prefill")
 
 
+def test_completions_mode_renders_with_a_local_hf_tokenizer_folder(server, tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = Tokenizer(models.WordLevel({"[UNK]": 0, "hi": 1}, unk_token="[UNK]"))
+    words.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = PreTrainedTokenizerFast(tokenizer_object=words, unk_token="[UNK]")
+    tok.chat_template = (
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+        "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    tok.save_pretrained(tmp_path / "tok")
+
+    engine = engine_for(server, prefill_mode="completions", tokenizer=str(tmp_path / "tok"))
+    engine.generate([ChatRequest.user("hi", prefill="<think>")], progress=False)
+    expected = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>"
+    assert server.seen[0].body["prompt"] == expected
+    assert engine.render_key(ChatRequest.user("hi", prefill="<think>")) == expected
+
+
+def test_a_missing_tokenizer_folder_is_a_clear_error(server, tmp_path):
+    engine = engine_for(server, prefill_mode="completions", tokenizer=str(tmp_path / "nope"))
+    with pytest.raises(SaroError, match="Cannot load the tokenizer"):
+        engine.generate([ChatRequest.user("hi", prefill="<think>")], progress=False)
+
+
 def test_completions_mode_needs_a_tokenizer():
     with pytest.raises(SaroError, match="tokenizer="):
         make_engine("openai", model="m", prefill_mode="completions")
