@@ -12,7 +12,8 @@ Actions: ``"ok"``, ``"429"`` / ``"429:<retry-after>"``, ``"500"`` (any status co
 ``"hang:<seconds>"`` (sleep, then answer: longer than the client timeout means a timeout),
 ``"malformed"`` (200 with a broken JSON body), ``"nochoices"`` (200, valid JSON, no choices),
 ``"drop"`` (close the connection without answering), ``"nousage"`` (a good reply without usage),
-``"length"`` (a good reply cut at max_tokens).
+``"length"`` (a good reply cut at max_tokens), ``"leak"`` (401 echoing the Authorization header,
+as a careless server might).
 
 Example:
     with FakeOpenAIServer() as server:
@@ -124,6 +125,9 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 action = "ok"
             if action == "malformed":
                 return self._send(200, b'{"choices": [{"message": {"content": "cut sh')
+            if action == "leak":
+                auth = self.headers.get("Authorization", "")
+                return self._send(401, {"error": {"message": f"bad credentials {auth}"}})
             if action == "nochoices":
                 return self._send(200, {"id": "x", "object": "chat.completion"})
             if action.split(":")[0].isdigit():

@@ -40,7 +40,7 @@ import httpx
 from saro.engines.base import BaseEngine, ChatRequest, Completion, Job, OnDone, SamplingParams
 from saro.engines.retry import FATAL_STATUS, Backoff, is_retryable, parse_retry_after, sample_seed
 from saro.errors import SaroError
-from saro.security import api_key_from_env, check_env_name, reject_inline_key
+from saro.security import MASK, api_key_from_env, check_env_name, reject_inline_key
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,13 @@ class OpenAIEngine(BaseEngine):
         self, client: httpx.AsyncClient, job: Job, params: SamplingParams
     ) -> Completion:
         path, body = self._build(job, params)
+        key = api_key_from_env(self.api_key_env)
+
+        def said(resp: httpx.Response) -> str:
+            # a server may echo the request headers in an error body: never pass the key on
+            text = resp.text[:200]
+            return text.replace(key, MASK) if key else text
+
         last = ""
         for attempt in range(self.max_retries + 1):
             retry_after = None
@@ -267,12 +274,12 @@ class OpenAIEngine(BaseEngine):
                     except _Malformed as err:
                         last = f"malformed response ({err})"
                 elif status in FATAL_STATUS:
-                    raise _Fatal(status, resp.text[:200])
+                    raise _Fatal(status, said(resp))
                 elif is_retryable(status):
-                    last = f"HTTP {status}: {resp.text[:200]}"
+                    last = f"HTTP {status}: {said(resp)}"
                     retry_after = parse_retry_after(resp.headers)
                 else:  # 400, 413, 422...: this request is wrong, retrying will not help
-                    raise _JobFailed(f"HTTP {status}: {resp.text[:200]}")
+                    raise _JobFailed(f"HTTP {status}: {said(resp)}")
             if attempt == self.max_retries:
                 break
             delay = self.backoff.delay(attempt, retry_after)
