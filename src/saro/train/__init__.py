@@ -1,0 +1,9 @@
+"""Training stages as thin layers over TRL.
+
+* :mod:`saro.train.sft`: RW and the Safety-SFT baseline (``SFTTrainer`` on RIT-D).
+* :mod:`saro.train.dpo`: SRPO and the direct-DPO baseline (``DPOTrainer`` on preference pairs).
+
+Each stage is ``main(config) -> output_dir``; configs come from
+:func:`saro.train.config.load_config`. Nothing is imported here, so ``python -m saro.train.sft``
+(what ``accelerate launch -m`` runs) does not import the module twice.
+"""

@@ -1,0 +1,216 @@
+"""What both training stages share: the run directory, model and tokenizer, LoRA, run and save.
+
+A run directory (the config's ``output_dir``) holds::
+
+    run.json          stage, resolved config, its hash, saro version, status (running|done)
+    metrics.jsonl     one line per log (see callbacks.py)
+    checkpoint-N/     Trainer checkpoints (for --resume)
+    config.json, model.safetensors, tokenizer files, chat_template.jinja   the final model
+
+:func:`prepare_run_dir` refuses a directory that holds a different run (another config hash) or
+anything not made by saro, unless ``overwrite``; a finished run with the same hash is reused.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from saro import __version__
+from saro.errors import SaroError
+from saro.train.config import config_hash, resolved_dict
+
+RUN_FILE = "run.json"
+
+
+def is_main_process() -> bool:
+    from accelerate import PartialState
+
+    return PartialState().is_main_process
+
+
+def wait_for_everyone() -> None:
+    from accelerate import PartialState
+
+    PartialState().wait_for_everyone()
+
+
+def resolve_model_path(name_or_path: str, *, trust_remote_code: bool = False) -> str:
+    """Turn a model name, folder or hub id into a local folder (the main process prepares it)."""
+    from accelerate import PartialState
+
+    from saro.models import resolve_model
+
+    with PartialState().main_process_first():
+        return str(resolve_model(name_or_path, trust_remote_code=trust_remote_code))
+
+
+def read_run(output_dir: Path) -> dict[str, Any] | None:
+    path = output_dir / RUN_FILE
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return {}
+
+
+def write_run(output_dir: Path, config: Any, *, status: str, **extra: Any) -> None:
+    """Write run.json atomically (only the main process writes)."""
+    if not is_main_process():
+        return
+    record = {
+        "stage": config.stage,
+        "status": status,
+        "config_hash": config_hash(config),
+        "saro_version": __version__,
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "config": resolved_dict(config),
+        **extra,
+    }
+    tmp = output_dir / (RUN_FILE + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
+    tmp.replace(output_dir / RUN_FILE)
+
+
+def last_checkpoint(output_dir: Path) -> Path | None:
+    """The newest complete checkpoint (one whose trainer_state.json was written)."""
+    found = []
+    for path in output_dir.glob("checkpoint-*"):
+        step = path.name.removeprefix("checkpoint-")
+        if step.isdigit() and (path / "trainer_state.json").exists():
+            found.append((int(step), path))
+    return max(found)[1] if found else None
+
+
+def prepare_run_dir(config: Any) -> tuple[Path, Path | None, bool]:
+    """Check and claim ``config.output_dir``.
+
+    Returns:
+        ``(output_dir, checkpoint_to_resume_from, already_done)``.
+
+    Raises:
+        SaroError: the directory holds another run or foreign files (without ``overwrite``), or
+            an unfinished run and neither ``resume`` nor ``overwrite`` was given.
+    """
+    if not config.output_dir:
+        raise SaroError("No output_dir is set.", "Add output_dir: to the config or --set it.")
+    out = Path(config.output_dir)
+    want = config_hash(config)
+    run = read_run(out)
+    has_files = out.is_dir() and any(out.iterdir())
+    resume_from = None
+    if is_main_process() and has_files:
+        if run is None:
+            raise SaroError(
+                f"Output dir {str(out)!r} holds files that are not a saro run.",
+                "Choose an empty or new output_dir.",
+            )
+        if config.overwrite:
+            shutil.rmtree(out)
+        elif run.get("config_hash") != want:
+            raise SaroError(
+                f"Output dir {str(out)!r} holds a different run (config hash "
+                f"{run.get('config_hash')} != {want}).",
+                "Pass --overwrite to replace it, or choose another output_dir.",
+            )
+        elif run.get("status") == "done" and not config.resume:
+            return out, None, True
+        elif not config.resume and last_checkpoint(out) is not None:
+            raise SaroError(
+                f"Output dir {str(out)!r} holds an unfinished run of this config.",
+                "Pass --resume to continue it from its last checkpoint, or --overwrite.",
+            )
+    wait_for_everyone()
+    out.mkdir(parents=True, exist_ok=True)
+    if config.resume:
+        resume_from = last_checkpoint(out)
+    return out, resume_from, False
+
+
+def load_tokenizer(path: str, *, trust_remote_code: bool = False) -> Any:
+    """Load the tokenizer; a missing pad token becomes the EOS token (as TRL does)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def model_init_kwargs(config: Any) -> dict[str, Any]:
+    """Keyword arguments TRL passes to ``from_pretrained`` (user's model_init_kwargs win)."""
+    kwargs = {"dtype": config.model_dtype, "attn_implementation": config.attn_implementation}
+    kwargs.update(config.model_init_kwargs or {})
+    return kwargs
+
+
+def lora_config(config: Any) -> Any:
+    """A PEFT ``LoraConfig`` from the config's lora_* fields, or None for full fine-tuning."""
+    if not config.use_lora:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=config.lora_target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+_OOM_MARKS = ("out of memory", "can't allocate memory", "defaultcpuallocator", "cannot allocate")
+
+
+def run_training(trainer: Any, resume_from: Path | None) -> Any:
+    """``trainer.train()`` with an out-of-memory error turned into a hint the user can act on."""
+    import torch
+
+    try:
+        return trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    except (torch.OutOfMemoryError, MemoryError) as err:
+        raise _oom(trainer, err) from None
+    except RuntimeError as err:
+        if any(mark in str(err).lower() for mark in _OOM_MARKS):
+            raise _oom(trainer, err) from None
+        raise
+
+
+def _oom(trainer: Any, err: BaseException) -> SaroError:
+    args = trainer.args
+    return SaroError(
+        f"Training ran out of memory with per_device_train_batch_size="
+        f"{args.per_device_train_batch_size} and max_length={args.max_length} "
+        f"({type(err).__name__}).",
+        "Lower per_device_train_batch_size (raise gradient_accumulation_steps to keep the "
+        "effective batch), lower max_length, set activation_checkpointing=true, or use_lora=true.",
+    )
+
+
+def save_final(trainer: Any, tokenizer: Any, config: Any, output_dir: Path) -> None:
+    """Save the trained model with its tokenizer and original chat template into output_dir.
+
+    A LoRA adapter is merged into the base weights when ``merge_lora`` (the default), so the
+    folder loads like any model.
+    """
+    from accelerate.utils import is_peft_model
+
+    model = trainer.model
+    if (
+        config.use_lora
+        and config.merge_lora
+        and is_peft_model(trainer.accelerator.unwrap_model(model))
+    ):
+        trainer.accelerator.wait_for_everyone()
+        if is_main_process():
+            merged = trainer.accelerator.unwrap_model(model).merge_and_unload()
+            merged.save_pretrained(output_dir)
+    else:
+        trainer.save_model(str(output_dir))
+    if is_main_process():
+        tokenizer.save_pretrained(output_dir)
+    wait_for_everyone()

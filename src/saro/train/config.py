@@ -1,0 +1,316 @@
+"""Training configs: TRL's ``SFTConfig``/``DPOConfig`` plus the few fields saro needs.
+
+The classes only *add* fields (model, data files, LoRA, run bookkeeping) and change three
+defaults for CPU machines: TRL turns on bf16 and gradient checkpointing by default, which on a
+CPU without bf16 support fails or only costs time (DESIGN.md section 5), and reporting goes to no
+external tracker. A YAML file gives the values; ``--set key=value`` overrides them::
+
+    cfg = load_config("sft", "configs/train/sft-rw.yaml", ["max_steps=20", "use_lora=true"])
+
+An unknown key is a :class:`~saro.errors.SaroError` that names the nearest real key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from trl import DPOConfig, SFTConfig
+
+from saro.errors import SaroError
+
+# Fields that change how a run is logged, saved or resumed but not what it learns: they are left
+# out of the run hash, so ``--resume`` or another logging cadence does not count as a new run.
+VOLATILE_FIELDS = frozenset(
+    {
+        "output_dir",
+        "logging_dir",
+        "local_rank",
+        "resume",
+        "overwrite",
+        "resume_from_checkpoint",
+        "report_to",
+        "logging_steps",
+        "logging_first_step",
+        "save_steps",
+        "save_strategy",
+        "save_total_limit",
+        "eval_steps",
+        "eval_strategy",
+        "disable_tqdm",
+        "dataloader_num_workers",
+        "dataset_num_proc",
+        "precompute_ref_batch_size",
+        "per_device_eval_batch_size",
+        "hub_token",
+        "push_to_hub",
+        "use_cpu",
+    }
+)
+
+
+@dataclass
+class _SaroFields:
+    """Fields shared by both stages (mixed into the TRL configs below)."""
+
+    model_name_or_path: str = field(
+        default="smollm2-135m",
+        metadata={
+            "help": "Starting model: a saro model name (see `saro models list`), a local folder "
+            "(e.g. the output_dir of an earlier stage) or a Hugging Face Hub id."
+        },
+    )
+    model_dtype: str = field(
+        default="float32",
+        metadata={
+            "help": "dtype the weights are loaded in: float32, bfloat16, float16 or auto. Mixed "
+            "precision during training is controlled separately by bf16/fp16."
+        },
+    )
+    attn_implementation: str = field(
+        default="sdpa",
+        metadata={
+            "help": "Attention kernel: sdpa (CPU and GPU), eager, or flash_attention_2 (GPU)."
+        },
+    )
+    max_train_samples: int | None = field(
+        default=None,
+        metadata={"help": "Use only the first N training records (for quick runs and tests)."},
+    )
+    use_lora: bool = field(
+        default=False,
+        metadata={"help": "Train a LoRA adapter (PEFT) instead of all weights."},
+    )
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (alpha)."})
+    lora_dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA input."})
+    lora_target_modules: list[str] | str = field(
+        default="all-linear",
+        metadata={
+            "help": "Modules that get adapters: 'all-linear' (every linear layer but the LM head) "
+            "or a list of module names such as [q_proj, v_proj]."
+        },
+    )
+    merge_lora: bool = field(
+        default=True,
+        metadata={
+            "help": "Merge the trained adapter into the base weights when saving, so the output "
+            "folder is a plain model the next stage and the engines can load. False saves the "
+            "adapter alone."
+        },
+    )
+    resume: bool = field(
+        default=False,
+        metadata={"help": "Continue from the last checkpoint in output_dir (`--resume`)."},
+    )
+    overwrite: bool = field(
+        default=False,
+        metadata={
+            "help": "Delete an earlier saro run in output_dir instead of refusing to touch it "
+            "(`--overwrite`)."
+        },
+    )
+
+
+@dataclass
+class _CpuDefaults:
+    """Defaults that differ from TRL's; listed first among the bases so these fields win."""
+
+    bf16: bool | None = field(
+        default=False,
+        metadata={
+            "help": "bf16 mixed precision. Off by default (TRL turns it on): most CPUs have no "
+            "fast bf16 and a CPU run needs use_cpu=true with it. Turn on for GPUs."
+        },
+    )
+    activation_checkpointing: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Recompute activations in the backward pass to save memory. Off unless set "
+            "(TRL turns it on): it costs ~20% time, which a small model on CPU does not need."
+        },
+    )
+    gradient_checkpointing: bool | None = field(
+        default=None,
+        metadata={"help": "Deprecated transformers alias of activation_checkpointing."},
+    )
+    report_to: str | list[str] | None = field(
+        default="none",
+        metadata={"help": "Experiment trackers (none, tensorboard, wandb, trackio...)."},
+    )
+    logging_steps: float = field(
+        default=1, metadata={"help": "Log (and append to metrics.jsonl) every N steps."}
+    )
+
+
+@dataclass
+class SaroSFTConfig(_CpuDefaults, SFTConfig, _SaroFields):
+    """SFT config for the RW stage and the Safety-SFT baseline (TRL ``SFTConfig`` + saro fields)."""
+
+    stage: str = field(
+        default="rw",
+        metadata={
+            "help": "Stage name: rw (reasoning warmup) or safety-sft (baseline); recorded in "
+            "run.json and metrics.jsonl."
+        },
+    )
+    train_file: str = field(
+        default="",
+        metadata={
+            "help": "RIT-D JSONL: one {'messages': [user, assistant], ...} record a line (TRL "
+            "conversational format)."
+        },
+    )
+    eval_file: str | None = field(
+        default=None, metadata={"help": "Optional held-out RIT-D JSONL for the eval loss."}
+    )
+    strip_reasoning: bool = field(
+        default=False,
+        metadata={
+            "help": "Drop the <think>...</think> block from every assistant answer: the "
+            "Safety-SFT baseline trains on the answers alone."
+        },
+    )
+
+
+@dataclass
+class SaroDPOConfig(_CpuDefaults, DPOConfig, _SaroFields):
+    """DPO config for SRPO and the direct-DPO baseline (TRL ``DPOConfig`` + saro fields)."""
+
+    stage: str = field(
+        default="srpo",
+        metadata={
+            "help": "Stage name: srpo or direct-dpo (baseline); recorded in run.json and "
+            "metrics.jsonl."
+        },
+    )
+    train_files: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Preference JSONL files (OP-COT, PP-COT or direct pairs): {'prompt', "
+            "'chosen', 'rejected', 'level'} records, conversational or text."
+        },
+    )
+    eval_files: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Held-out preference files; evaluated per pair level (eval_outcome_*, "
+            "eval_process_*) for the reward-accuracy and margin curves."
+        },
+    )
+    eval_fraction: float = field(
+        default=0.0,
+        metadata={
+            "help": "Hold out this fraction of each pair level of train_files for the per-level "
+            "eval curves when no eval_files are given (0 = no hold-out)."
+        },
+    )
+    ref_model_name_or_path: str | None = field(
+        default=None,
+        metadata={
+            "help": "Reference policy. Default: the starting model itself (SRPO: the RW model; "
+            "direct DPO: the base model)."
+        },
+    )
+    precompute_ref_log_probs: bool = field(
+        default=True,
+        metadata={
+            "help": "Compute the frozen reference log-probs once before training and reuse them "
+            "(one forward per pair instead of one per step; no reference model in memory)."
+        },
+    )
+
+
+CONFIG_CLASSES: dict[str, type] = {"sft": SaroSFTConfig, "dpo": SaroDPOConfig}
+# Which trainer each named stage uses (a config whose stage belongs to the other one is refused).
+STAGE_KINDS: dict[str, str] = {"rw": "sft", "safety-sft": "sft", "srpo": "dpo", "direct-dpo": "dpo"}
+
+
+def field_names(cls: type) -> list[str]:
+    """Names a YAML file or ``--set`` may use for ``cls``."""
+    return [f.name for f in dataclasses.fields(cls) if f.init]
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["a=1", "b=[x, y]"]`` into ``{"a": 1, "b": ["x", "y"]}`` (values parsed as YAML)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise SaroError(
+                f"Override {pair!r} is not key=value.", "Write e.g. --set max_steps=20."
+            )
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            out[key.strip()] = raw
+    return out
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a config file, naming the file in any error."""
+    path = Path(path)
+    if not path.is_file():
+        raise SaroError(f"Config file {str(path)!r} does not exist.", "Check the path.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise SaroError(
+            f"Config file {str(path)!r} is not valid YAML ({err}).", "Fix it."
+        ) from None
+    if not isinstance(data, dict):
+        raise SaroError(f"Config file {str(path)!r} must hold a mapping of keys to values.")
+    return data
+
+
+def build_config(kind: str, values: dict[str, Any], *, source: str = "config") -> Any:
+    """Validate ``values`` into the config class of ``kind`` ('sft' or 'dpo')."""
+    cls = CONFIG_CLASSES[kind]
+    known = field_names(cls)
+    for key in values:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"Did you mean {close[0]!r}? " if close else ""
+            raise SaroError(
+                f"Unknown key {key!r} in {source} for `saro train {kind}`.",
+                f"{hint}Run `saro train {kind} --help-keys` to list the keys.",
+            )
+    stage = values.get("stage")
+    if stage in STAGE_KINDS and STAGE_KINDS[stage] != kind:
+        raise SaroError(
+            f"{source} is a {stage!r} config, which `saro train {kind}` does not run.",
+            f"Use `saro train {STAGE_KINDS[stage]}`.",
+        )
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as err:
+        raise SaroError(f"Invalid value in {source}: {err}", "Fix that key and rerun.") from None
+
+
+def load_config(
+    kind: str, path: str | Path | None = None, overrides: list[str] | None = None, **extra: Any
+) -> Any:
+    """Load ``path`` (YAML), apply ``key=value`` overrides and keyword values, and validate."""
+    values = read_yaml(path) if path else {}
+    values.update(parse_overrides(overrides or []))
+    values.update(extra)
+    return build_config(kind, values, source=str(path) if path else "config")
+
+
+def resolved_dict(config: Any) -> dict[str, Any]:
+    """The whole resolved config as JSON-able values (tokens redacted by TRL's ``to_dict``)."""
+    return json.loads(json.dumps(config.to_dict(), default=str))
+
+
+def config_hash(config: Any) -> str:
+    """A short hash of everything that defines what a run learns (see ``VOLATILE_FIELDS``)."""
+    data = {k: v for k, v in resolved_dict(config).items() if k not in VOLATILE_FIELDS}
+    data["__class__"] = type(config).__name__
+    blob = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

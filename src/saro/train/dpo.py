@@ -1,0 +1,132 @@
+"""SRPO and the direct-DPO baseline: TRL's DPOTrainer on preference pairs.
+
+Usage::
+
+    saro train dpo --config configs/train/dpo-srpo.yaml     # SRPO: from the RW model, ref = RW
+    saro train dpo --config configs/train/dpo-direct.yaml   # direct DPO: from the base model
+    accelerate launch --config_file configs/accelerate/ddp.yaml \\
+        -m saro.train.dpo --config configs/train/dpo-srpo.yaml
+
+The reference policy is the starting model unless ``ref_model_name_or_path`` says otherwise; its
+log-probs are computed once before training and reused (``precompute_ref_log_probs``, on by
+default), so no second model sits in memory and no reference forward runs per step. Eval pairs
+are split by level, so ``metrics.jsonl`` holds ``eval_outcome_rewards/accuracies``,
+``eval_process_rewards/margins`` and so on next to the training curves. The loss is TRL's; a test
+pins it to the closed form -log σ(β((π_c − r_c) − (π_r − r_r))).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from trl import DPOTrainer
+
+from saro.errors import SaroError
+from saro.train.callbacks import MetricsJsonlCallback
+from saro.train.common import (
+    load_tokenizer,
+    lora_config,
+    model_init_kwargs,
+    prepare_run_dir,
+    resolve_model_path,
+    run_training,
+    save_final,
+    write_run,
+)
+from saro.train.config import SaroDPOConfig
+from saro.train.data import hold_out, load_pairs, split_by_level
+
+
+class PretokenizedDPOTrainer(DPOTrainer):
+    """``DPOTrainer`` that uses pairs tokenized by :func:`saro.train.data.load_pairs` as they are.
+
+    TRL would re-tokenize ``prompt + chosen`` jointly and cut the prompt where the token ids
+    diverge; saro tokenizes the parts separately so the completion starts exactly at the prefix
+    end (see :mod:`saro.train.data`). Untokenized datasets still go through TRL's own path.
+    """
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
+        if "prompt_ids" in (dataset.column_names or []):
+            return dataset
+        return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+
+
+def _datasets(config: SaroDPOConfig, tokenizer: Any) -> tuple[Any, dict[str, Any] | None]:
+    from datasets import Dataset
+
+    rows = load_pairs(
+        config.train_files,
+        tokenizer,
+        max_length=config.max_length,
+        limit=config.max_train_samples,
+    )
+    if config.eval_files:
+        held = load_pairs(config.eval_files, tokenizer, max_length=config.max_length)
+    else:
+        rows, held = hold_out(rows, config.eval_fraction, config.seed)
+    return Dataset.from_list(rows), (split_by_level(held) or None)
+
+
+def build_trainer(config: SaroDPOConfig, *, callbacks: list[Any] | None = None) -> Any:
+    """Load model, reference, tokenizer and pairs and return a ready ``DPOTrainer``."""
+    model_path = resolve_model_path(
+        config.model_name_or_path, trust_remote_code=config.trust_remote_code
+    )
+    tokenizer = load_tokenizer(model_path, trust_remote_code=config.trust_remote_code)
+    train, evals = _datasets(config, tokenizer)
+    ref_model = None
+    if config.ref_model_name_or_path and config.ref_model_name_or_path != config.model_name_or_path:
+        from transformers import AutoModelForCausalLM
+
+        ref_path = resolve_model_path(
+            config.ref_model_name_or_path, trust_remote_code=config.trust_remote_code
+        )
+        ref_model = AutoModelForCausalLM.from_pretrained(ref_path, **config.model_init_kwargs)
+    return PretokenizedDPOTrainer(
+        model=model_path,
+        ref_model=ref_model,
+        args=config,
+        train_dataset=train,
+        eval_dataset=evals,
+        processing_class=tokenizer,
+        peft_config=lora_config(config),
+        callbacks=[MetricsJsonlCallback(config.output_dir, stage=config.stage), *(callbacks or [])],
+    )
+
+
+def main(config: SaroDPOConfig, *, callbacks: list[Any] | None = None) -> Path:
+    """Train one DPO stage and return its output dir (a finished identical run is reused).
+
+    Args:
+        config: The resolved config (see :func:`saro.train.config.load_config`).
+        callbacks: Extra ``TrainerCallback`` objects (tests use them to interrupt a run).
+    """
+    if not config.train_files:
+        raise SaroError(
+            "No train_files are set.", "List the preference JSONL files in train_files:."
+        )
+    config.model_init_kwargs = model_init_kwargs(config)
+    out, resume_from, done = prepare_run_dir(config)
+    if done:
+        return out
+    write_run(out, config, status="running")
+    trainer = build_trainer(config, callbacks=callbacks)
+    result = run_training(trainer, resume_from)
+    save_final(trainer, trainer.processing_class, config, out)
+    write_run(
+        out,
+        config,
+        status="done",
+        global_step=trainer.state.global_step,
+        train_loss=result.training_loss,
+        metrics=result.metrics,
+    )
+    return out
+
+
+if __name__ == "__main__":  # ``accelerate launch -m saro.train.dpo --config ...``
+    from saro.cli import main as cli_main
+
+    sys.exit(cli_main(["train", "dpo", *sys.argv[1:]]))
