@@ -24,6 +24,7 @@ _PARTS: list[tuple[str, str, str]] = [
     ("saro.cli.models", "app", "models"),
     ("saro.cli.generate", "generate", "generate"),
     ("saro.cli.policy", "app", "policy"),
+    ("saro.cli.train", "app", "train"),
 ]
 
 
