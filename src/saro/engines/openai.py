@@ -347,12 +347,15 @@ class OpenAIEngine(BaseEngine):
 
     def _failure_error(self, total: int, failures: list[str]) -> SaroError:
         done = total - len(failures)
-        kept = (
-            f"The {done} finished completions were kept in the generation cache, so rerunning "
-            "the same command resumes where this run stopped."
-            if self.cache is not None
-            else f"The {done} finished completions were not cached (no generation cache set)."
-        )
+        if done == 0:
+            kept = "No request succeeded."
+        elif self.cache is not None:
+            kept = (
+                f"The {done} finished completions were kept in the generation cache, so "
+                "rerunning the same command resumes where this run stopped."
+            )
+        else:
+            kept = f"The {done} finished completions were not cached (no generation cache set)."
         hint = ""
         if failures[-1].startswith("HTTP 400") and self.prefill_mode != "completions":
             hint = (
