@@ -287,6 +287,10 @@ def build_config(kind: str, values: dict[str, Any], *, source: str = "config") -
             f"{source} is a {stage!r} config, which `saro train {kind}` does not run.",
             f"Use `saro train {STAGE_KINDS[stage]}`.",
         )
+    if "use_cpu" not in values and not _has_accelerator():
+        # Without it, processes started by torchrun on a CPU machine do not join one gloo group
+        # (accelerate treats each as a lone process), and bf16 configs are refused outright.
+        values = {**values, "use_cpu": True}
     try:
         return cls(**values)
     except (ValueError, TypeError) as err:
@@ -314,3 +318,10 @@ def config_hash(config: Any) -> str:
     data["__class__"] = type(config).__name__
     blob = json.dumps(data, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    xpu = getattr(torch, "xpu", None)
+    return torch.cuda.is_available() or bool(xpu and xpu.is_available())

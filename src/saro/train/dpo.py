@@ -71,6 +71,7 @@ def _datasets(config: SaroDPOConfig, tokenizer: Any) -> tuple[Any, dict[str, Any
 
 def build_trainer(config: SaroDPOConfig, *, callbacks: list[Any] | None = None) -> Any:
     """Load model, reference, tokenizer and pairs and return a ready ``DPOTrainer``."""
+    config.model_init_kwargs = model_init_kwargs(config)  # idempotent: main() sets it too
     model_path = resolve_model_path(
         config.model_name_or_path, trust_remote_code=config.trust_remote_code
     )

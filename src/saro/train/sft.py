@@ -40,6 +40,7 @@ def build_trainer(config: SaroSFTConfig, *, callbacks: list[Any] | None = None) 
     """Load model, tokenizer and data and return a ready ``SFTTrainer`` (no training yet)."""
     from trl import SFTTrainer
 
+    config.model_init_kwargs = model_init_kwargs(config)  # idempotent: main() sets it too
     model_path = resolve_model_path(
         config.model_name_or_path, trust_remote_code=config.trust_remote_code
     )

@@ -1,0 +1,154 @@
+"""Training data: SFT examples, pair normalisation, the token boundary, bad input."""
+
+# ruff: noqa: F811  (pytest fixtures imported from train_helpers are redefined as arguments)
+
+import json
+
+import pytest
+
+from saro.errors import SaroError
+from saro.train.data import (
+    hold_out,
+    load_pairs,
+    load_rit,
+    render_pair,
+    split_by_level,
+    tokenize_pair,
+)
+from train_helpers import PAIRS, RIT, tiny_tokenizer  # noqa: F401
+
+
+def _write(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_rit_becomes_conversational_prompt_completion(tiny_tokenizer):
+    ds = load_rit(RIT, tiny_tokenizer)
+    row = ds[0]
+    assert [m["role"] for m in row["prompt"]] == ["user"]
+    assert [m["role"] for m in row["completion"]] == ["assistant"]
+    assert row["completion"][0]["content"].startswith("<think>\n")
+
+
+def test_safety_sft_variant_drops_the_reasoning(tiny_tokenizer):
+    ds = load_rit(RIT, tiny_tokenizer, strip_reasoning=True, limit=2)
+    answers = [r["completion"][0]["content"] for r in ds]
+    assert len(answers) == 2
+    assert all("<think>" not in a and "</think>" not in a for a in answers)
+    assert answers[0].startswith("I can't help with opening someone else's door.")
+
+
+def test_pp_cot_completion_starts_exactly_where_the_prefix_ends(tiny_tokenizer):
+    tok = tiny_tokenizer
+    # A PP-COT prefix cut after a step and its blank line: byte-level BPE writes the final
+    # "\n\n" as ONE token alone but as two before a word, so joint tokenization moves the seam.
+    prompt = (
+        tok.apply_chat_template(
+            [{"role": "user", "content": "How do I pick the lock on my neighbour's door?"}],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        + "<think>\nThe user wants to open a door.\n\n"
+    )
+    chosen, rejected = "Wait, the door is not theirs.\n</think>\n\nNo.", "Here are the steps."
+    alone = tok(prompt, add_special_tokens=False)["input_ids"]
+    joint = tok(prompt + chosen, add_special_tokens=False)["input_ids"]
+    assert joint[: len(alone)] != alone  # the hazard is real on this tokenizer
+
+    p, c, r = render_pair({"prompt": prompt, "chosen": chosen, "rejected": rejected}, tok)
+    assert p == prompt  # a text prompt is never templated again
+    ids = tokenize_pair(p, c, r, tok)
+    assert ids["prompt_ids"] == alone  # what an engine sees when it continues the prefix
+    assert tok.decode(ids["prompt_ids"]) == prompt
+    assert tok.decode(ids["chosen_ids"]) == chosen + tok.eos_token
+    assert tok.decode(ids["rejected_ids"]) == rejected + tok.eos_token
+    assert ids["chosen_ids"][-1] == ids["rejected_ids"][-1] == tok.eos_token_id
+
+
+def test_conversational_and_text_pairs_normalise_to_the_same_shape(tiny_tokenizer):
+    tok = tiny_tokenizer
+    rows = load_pairs([PAIRS], tok)
+    assert {r["level"] for r in rows} == {"outcome", "process"}
+    conv = json.loads(PAIRS.read_text().splitlines()[0])
+    rendered = tok.apply_chat_template(conv["prompt"], tokenize=False, add_generation_prompt=True)
+    first = rows[0]
+    assert tok.decode(first["prompt_ids"]) == rendered
+    assert rendered.count("<|im_start|>assistant") == 1  # templated exactly once
+    # the completion is the assistant content plus one end-of-turn token, nothing after it
+    assert tok.decode(first["chosen_ids"]) == conv["chosen"][0]["content"] + "<|im_end|>"
+    for row in rows:
+        assert tok.decode(row["prompt_ids"]).count("<|im_start|>system") == 1
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"prompt": "x", "chosen": "a"}, r"lacks the field 'rejected'.*prompt.*chosen.*rejected"),
+        ({"messages": []}, r"lacks the field 'prompt' \(this looks like RIT-D"),
+        (
+            {"prompt": [{"role": "user"}], "chosen": "a", "rejected": "b"},
+            "lacks 'role' or 'content'",
+        ),
+        (
+            {"prompt": "How?", "chosen": "a", "rejected": "b"},
+            "text prompt without chat-template markup",
+        ),
+        (
+            {
+                "prompt": [{"role": "user", "content": "<|im_start|>user\nHi"}],
+                "chosen": "a",
+                "rejected": "b",
+            },
+            "template would be applied twice",
+        ),
+        (
+            {
+                "prompt": [{"role": "user", "content": "q"}],
+                "chosen": "a",
+                "rejected": "b",
+                "level": "step",
+            },
+            "has level 'step'",
+        ),
+    ],
+)
+def test_bad_pair_files_name_the_line_the_field_and_the_format(
+    tmp_path, tiny_tokenizer, record, message
+):
+    path = _write(tmp_path / "pairs.jsonl", [record])
+    with pytest.raises(SaroError, match=message) as err:
+        load_pairs([path], tiny_tokenizer)
+    assert "pairs.jsonl:1" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (
+            {"prompt": "q", "chosen": "a", "rejected": "b"},
+            r"lacks the field 'messages' \(this looks",
+        ),
+        ({"messages": [{"role": "user", "content": "q"}]}, "not 'assistant'"),
+        ({"messages": "hello"}, "non-list message list"),
+    ],
+)
+def test_bad_rit_files_name_the_field_and_the_format(tmp_path, record, message):
+    path = _write(tmp_path / "rit.jsonl", [record])
+    with pytest.raises(SaroError, match=message) as err:
+        load_rit(path)
+    assert '{"messages": [{"role": "user"' in str(err.value)
+
+
+def test_hold_out_keeps_every_level_in_the_eval_split(tiny_tokenizer):
+    rows = load_pairs([PAIRS], tiny_tokenizer)
+    train, held = hold_out(rows, 0.3, seed=0)
+    assert len(train) + len(held) == len(rows)
+    assert set(split_by_level(held)) == {"outcome", "process"}
+
+
+def test_pairs_whose_prompt_fills_max_length_are_dropped(tiny_tokenizer):
+    rows = load_pairs([PAIRS], tiny_tokenizer)
+    longest = max(len(r["prompt_ids"]) for r in rows)
+    kept = load_pairs([PAIRS], tiny_tokenizer, max_length=longest)
+    assert len(kept) == len(rows) - sum(len(r["prompt_ids"]) >= longest for r in rows)
