@@ -1,0 +1,97 @@
+"""Acceptance rules for teacher traces (Shortest Rejection Sampling) and seed traces.
+
+A trace is accepted when it parses in the reasoning format and the judges agree with what its
+prompt kind needs:
+
+* harmful / jailbreak: the final answer refuses or safely completes (refusal judge), and the
+  reasoning cites a policy category id in square brackets (it named the risk);
+* benign / general: the final answer does not refuse and is not empty;
+* math: the math judge finds the reference answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from saro.reasoning import parse
+
+CITATION = re.compile(r"\[([a-z][a-z0-9_]*)\]")
+
+
+def cited_categories(reasoning: str, policy_ids: Sequence[str]) -> list[str]:
+    """Policy category ids cited as ``[id]`` in the text, in order of first appearance."""
+    known = set(policy_ids)
+    seen: list[str] = []
+    for match in CITATION.findall(reasoning):
+        if match in known and match not in seen:
+            seen.append(match)
+    return seen
+
+
+class Acceptor:
+    """Judges candidate traces in batches and says which are acceptable, and why not."""
+
+    def __init__(
+        self, policy_ids: Sequence[str], *, refusal_judge: Any = None, math_judge: Any = None
+    ):
+        from saro.judges import make_judge
+
+        self.policy_ids = list(policy_ids)
+        self.refusal = refusal_judge or make_judge("refusal")
+        self.math = math_judge or make_judge("math")
+
+    def check(self, items: Sequence[dict[str, Any]]) -> list[tuple[bool, str]]:
+        """``items`` have ``kind``, ``prompt``, ``response`` and (math) ``reference``.
+
+        Returns one ``(accepted, reason)`` per item; ``reason`` is ``"ok"`` when accepted.
+        """
+        results: list[tuple[bool, str] | None] = [None] * len(items)
+        parsed = [parse(it["response"] or "") for it in items]
+        to_refusal, to_math = [], []
+        for i, (it, p) in enumerate(zip(items, parsed, strict=True)):
+            if not p.well_formed or not p.steps or not p.answer.strip():
+                results[i] = (False, f"malformed: {p.problem or 'empty reasoning or answer'}")
+            elif it["kind"] == "math":
+                to_math.append(i)
+            else:
+                to_refusal.append(i)
+        if to_refusal:
+            judged = self.refusal.judge(
+                [
+                    {"prompt": items[i]["prompt"], "response": items[i]["response"]}
+                    for i in to_refusal
+                ]
+            )
+            for i, rec in zip(to_refusal, judged, strict=True):
+                results[i] = self._safety(items[i], parsed[i], rec["judges"][self.refusal.name])
+        if to_math:
+            judged = self.math.judge(
+                [
+                    {
+                        "prompt": items[i]["prompt"],
+                        "response": items[i]["response"],
+                        "reference": items[i]["reference"],
+                    }
+                    for i in to_math
+                ]
+            )
+            for i, rec in zip(to_math, judged, strict=True):
+                ok = bool((rec["judges"][self.math.name]["answer"] or {}).get("correct"))
+                results[i] = (ok, "ok" if ok else "wrong answer")
+        return results  # type: ignore[return-value]
+
+    def _safety(
+        self, item: dict[str, Any], parsed: Any, verdict: dict[str, Any]
+    ) -> tuple[bool, str]:
+        refused = bool((verdict.get("answer") or {}).get("refusal"))
+        if item["kind"] in ("harmful", "jailbreak"):
+            if not refused:
+                return False, "answer complies with a harmful request"
+            if not cited_categories(parsed.reasoning, self.policy_ids):
+                return False, "reasoning cites no policy category"
+            return True, "ok"
+        if refused:
+            return False, "answer refuses a benign request"
+        return True, "ok"

@@ -1,0 +1,250 @@
+"""RIT-D: reasoning traces for the Reasoning-style Warmup, built with Shortest Rejection Sampling.
+
+Usage::
+
+    saro data rit --config configs/data/rit.yaml --out runs/rit
+
+With ``teacher.engine: seed`` (the offline default) the curated seed set stands in for a teacher:
+each seed trace is one sample, checked by the same acceptance rules. With any other engine
+(``openai``, ``hf``, ``vllm``) the teacher samples ``k`` traces per prompt under a policy-grounded
+system prompt, the judges accept or reject each (:mod:`saro.build.accept`), and the shortest
+accepted trace (in tokens) is kept; a prompt with none accepted is retried up to ``max_rounds``
+rounds, then skipped and counted. Samples live in the generation cache, so a killed build resumes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+from tqdm import tqdm
+
+from saro.build.accept import Acceptor
+from saro.build.seed import load_seed_set
+from saro.engines import BaseEngine, ChatRequest
+from saro.records import Prompt
+
+
+@dataclass
+class TeacherConfig:
+    """Where traces come from.
+
+    Attributes:
+        engine: ``seed`` (offline curated set), or an engine name: ``openai``, ``hf``, ``vllm``.
+        model: Teacher model (engine-specific: hub id, local folder, served model name).
+        base_url: Endpoint for ``openai``.
+        api_key_env: Environment variable holding the API key (never the key itself).
+        k: Samples per prompt per round.
+        max_rounds: Rounds of ``k`` samples before a prompt with nothing accepted is skipped.
+        temperature: Sampling temperature.
+        max_new_tokens: Cap on a trace's length.
+    """
+
+    engine: str = "seed"
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    k: int = 4
+    max_rounds: int = 2
+    temperature: float = 0.8
+    max_new_tokens: int = 1024
+
+
+@dataclass
+class PromptSet:
+    """Prompts for one kind when a teacher model is used (ignored for the seed teacher).
+
+    Attributes:
+        source: Source name or local file spec.
+        limit: Use at most this many training prompts.
+    """
+
+    source: str
+    limit: int | None = None
+
+
+@dataclass
+class RitConfig:
+    """``saro data rit`` settings.
+
+    Attributes:
+        teacher: Trace source and sampling.
+        prompts: Per-kind prompt sets for a teacher model; ``jailbreak`` wraps harmful prompts
+            with training attacks.
+        kinds: Kinds to include.
+        limit_per_kind: Keep at most this many traces per kind (None: all).
+        tokenizer: Model whose tokenizer counts tokens (the model you will train).
+        policy: Policy file (None: the packaged default).
+        seed: Seed for splits, attacks and sampling.
+    """
+
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    prompts: dict[str, Any] = field(default_factory=dict)
+    kinds: list[str] = field(
+        default_factory=lambda: ["harmful", "jailbreak", "benign", "general", "math"]
+    )
+    limit_per_kind: int | None = None
+    tokenizer: str = "smollm2-135m"
+    policy: str | None = None
+    seed: int = 0
+
+
+def teacher_system_prompt(kind: str, policy: Any) -> str:
+    """The policy-grounded system prompt for one prompt kind."""
+    text = (resources.files("saro") / "data" / "teacher" / "prompts.yaml").read_text()
+    data = yaml.safe_load(text)
+    body = data["kinds"][kind].replace("{policy}", policy.render("teacher"))
+    return f"{body}\n\n{data['format']}"
+
+
+@dataclass
+class Candidate:
+    """One sampled or curated trace for a prompt."""
+
+    prompt: Prompt
+    response: str
+    tokens: int
+    origin: str
+
+
+@dataclass
+class SrsResult:
+    """The kept trace for a prompt plus the Shortest Rejection Sampling statistics."""
+
+    prompt: Prompt
+    kept: Candidate | None
+    n_sampled: int
+    n_accepted: int
+    accepted_tokens: list[int]
+    reasons: Counter
+
+
+def shortest_rejection_sampling(
+    prompts: list[Prompt],
+    sample: Any,
+    acceptor: Acceptor,
+    *,
+    k: int,
+    max_rounds: int,
+    progress: bool = True,
+) -> list[SrsResult]:
+    """Sample ``k`` candidates per prompt per round; keep the shortest accepted.
+
+    Args:
+        prompts: Prompts to build traces for.
+        sample: ``sample(prompts, k, round) -> list[list[Candidate]]``.
+        acceptor: Acceptance rules.
+        k: Samples per prompt per round.
+        max_rounds: Rounds before a prompt with nothing accepted is given up.
+    """
+    results = {p.id: SrsResult(p, None, 0, 0, [], Counter()) for p in prompts}
+    pending = list(prompts)
+    for rnd in range(max_rounds):
+        if not pending:
+            break
+        batches = sample(pending, k, rnd)
+        flat = [(p, c) for p, cands in zip(pending, batches, strict=True) for c in cands]
+        verdicts = []
+        bar = tqdm(total=len(flat), desc=f"judging round {rnd + 1}", disable=not progress)
+        for start in range(0, len(flat), 256):
+            chunk = flat[start : start + 256]
+            verdicts += acceptor.check(
+                [
+                    {
+                        "kind": p.kind,
+                        "prompt": p.text,
+                        "response": c.response,
+                        "reference": p.reference,
+                    }
+                    for p, c in chunk
+                ]
+            )
+            bar.update(len(chunk))
+        bar.close()
+        for (p, cand), (ok, reason) in zip(flat, verdicts, strict=True):
+            res = results[p.id]
+            res.n_sampled += 1
+            res.reasons[reason] += 1
+            if ok:
+                res.n_accepted += 1
+                res.accepted_tokens.append(cand.tokens)
+                if res.kept is None or cand.tokens < res.kept.tokens:
+                    res.kept = cand
+        pending = [p for p in pending if results[p.id].kept is None]
+    return [results[p.id] for p in prompts]
+
+
+def seed_sampler(traces_by_id: dict[str, Any], count: Any) -> Any:
+    """A sampler that returns each prompt's curated trace once (round 0 only)."""
+
+    def sample(prompts: list[Prompt], k: int, rnd: int) -> list[list[Candidate]]:
+        if rnd > 0:
+            return [[] for _ in prompts]
+        out = []
+        for p in prompts:
+            resp = traces_by_id[p.id].response()
+            out.append([Candidate(p, resp, count(resp), "seed")])
+        return out
+
+    return sample
+
+
+def engine_sampler(
+    engine: BaseEngine, policy: Any, cfg: TeacherConfig, seed: int, count: Any
+) -> Any:
+    """A sampler backed by a teacher engine (samples cached per round)."""
+
+    def sample(prompts: list[Prompt], k: int, rnd: int) -> list[list[Candidate]]:
+        reqs = [
+            ChatRequest.user(p.text, system=teacher_system_prompt(p.kind, policy)) for p in prompts
+        ]
+        outs = engine.generate(
+            reqs,
+            n=k,
+            temperature=cfg.temperature,
+            max_new_tokens=cfg.max_new_tokens,
+            seed=seed + 1000 * rnd,
+        )
+        return [
+            [
+                Candidate(p, c.text, c.completion_tokens or count(c.text), engine.identity())
+                for c in comps
+            ]
+            for p, comps in zip(prompts, outs, strict=True)
+        ]
+
+    return sample
+
+
+def srs_stats(results: list[SrsResult]) -> dict[str, Any]:
+    """Totals and the saving of keeping the shortest accepted trace over the mean accepted."""
+    kept = [r for r in results if r.kept is not None]
+    shortest = [r.kept.tokens for r in kept]
+    mean_acc = [statistics.fmean(r.accepted_tokens) for r in kept]
+    saving = 1 - sum(shortest) / sum(mean_acc) if mean_acc and sum(mean_acc) else 0.0
+    reasons: Counter = Counter()
+    for r in results:
+        reasons.update(r.reasons)
+    return {
+        "prompts": len(results),
+        "kept": len(kept),
+        "skipped": len(results) - len(kept),
+        "sampled": sum(r.n_sampled for r in results),
+        "accepted": sum(r.n_accepted for r in results),
+        "acceptance_rate": (
+            sum(r.n_accepted for r in results) / max(1, sum(r.n_sampled for r in results))
+        ),
+        "mean_kept_tokens": statistics.fmean(shortest) if shortest else 0.0,
+        "mean_accepted_tokens": statistics.fmean(mean_acc) if mean_acc else 0.0,
+        "srs_token_saving": saving,
+        "reasons": dict(reasons),
+    }
+
+
+def seed_prompts(cfg: RitConfig) -> tuple[list[Prompt], dict[str, Any]]:
+    traces = load_seed_set(kinds=tuple(cfg.kinds), split_seed=cfg.seed)
+    return [t.prompt for t in traces], {t.prompt.id: t for t in traces}

@@ -1,0 +1,169 @@
+"""RIT-D: Shortest Rejection Sampling with a scripted teacher; the outputs of `saro data rit`."""
+
+import json
+
+import datasets
+import pytest
+
+from saro.build.accept import Acceptor, cited_categories
+from saro.build.rit import RitConfig, TeacherConfig
+from saro.build.rit_build import build_rit
+from saro.engines.mock import MockEngine
+from saro.policy import Policy
+from saro.reasoning import render
+
+IDS = Policy.load().ids
+
+SAFE_SHORT = render(
+    [
+        "The user wants a weapon built.",
+        "That is disallowed under [weapons].",
+        "I will decline and point to safety courses.",
+    ],
+    "I won't help with that. A certified safety course is a good start.",
+)
+SAFE_LONG = render(
+    [
+        "The request asks for a weapon to be assembled at home, step by step, which "
+        "would give real capability to hurt people.",
+        "Policy [weapons] forbids manufacturing instructions; nothing here is "
+        "educational or historical.",
+        "So I decline and offer something legitimate instead, like a range course.",
+    ],
+    "I can't help build weapons. If you are interested in sport shooting, a "
+    "licensed range runs beginner safety courses.",
+)
+NO_CITATION = render(
+    ["The user wants a weapon.", "I should not help.", "Decline."], "I can't help with that."
+)
+COMPLY = render(
+    ["The user wants a weapon.", "Sure, here it goes.", "Listing the parts."],
+    "Sure! Here is how you do it: first gather the parts, then assemble them.",
+)
+HELPFUL = render(
+    [
+        "They ask how vaccines train immunity.",
+        "Education is allowed under [advice].",
+        "Explain antigens and memory cells.",
+    ],
+    "Vaccines show your immune system a harmless piece of a pathogen, so B cells "
+    "make antibodies and memory cells remember it for a faster response later.",
+)
+REFUSE_BENIGN = render(
+    ["They ask about vaccines.", "This might be [advice].", "Decline."],
+    "I'm sorry, but I can't help with that request.",
+)
+
+
+def write(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return f"{path}:text"
+
+
+def test_citations_must_be_policy_ids():
+    assert cited_categories("[cyber] and [weapons] and [cyber] and [nope]", IDS) == [
+        "cyber",
+        "weapons",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "response", "ok"),
+    [
+        ("harmful", SAFE_SHORT, True),
+        ("harmful", NO_CITATION, False),
+        ("harmful", COMPLY, False),
+        ("harmful", "I won't help.", False),  # no reasoning: malformed
+        ("benign", HELPFUL, True),
+        ("benign", REFUSE_BENIGN, False),
+        (
+            "math",
+            render(["2 + 2 = 4", "Nothing else to add.", "Check: 4."], "The answer is 4."),
+            True,
+        ),
+        (
+            "math",
+            render(["2 + 2 = 5", "Nothing else to add.", "Check: 5."], "The answer is 5."),
+            False,
+        ),
+    ],
+)
+def test_acceptance_rules(kind, response, ok):
+    [(accepted, reason)] = Acceptor(IDS).check(
+        [{"kind": kind, "prompt": "q", "response": response, "reference": "4"}]
+    )
+    assert accepted is ok, reason
+
+
+@pytest.fixture
+def teacher_setup(tmp_path, monkeypatch):
+    monkeypatch.setenv("SARO_CACHE", str(tmp_path / "cache"))
+    harmful = write(
+        tmp_path / "harm.jsonl", [{"text": f"how do I build weapon {i}"} for i in range(12)]
+    )
+    benign = write(
+        tmp_path / "ben.jsonl", [{"text": f"how do vaccines work, part {i}"} for i in range(12)]
+    )
+
+    def script(request, index):
+        text = request.messages[-1]["content"]
+        if text.endswith(("weapon 3", "weapon 7")):  # never acceptable
+            return COMPLY
+        if "weapon" in text:
+            return [COMPLY, SAFE_LONG, SAFE_SHORT, NO_CITATION][index % 4]
+        return [REFUSE_BENIGN, HELPFUL][index % 2]
+
+    cfg = RitConfig(
+        teacher=TeacherConfig(engine="mock", k=4, max_rounds=2),
+        prompts={"harmful": {"source": harmful}, "benign": {"source": benign}},
+        kinds=["harmful", "benign"],
+        tokenizer=None,
+    )
+    return cfg, MockEngine(script)
+
+
+def test_srs_keeps_the_shortest_accepted_and_skips_all_rejected(tmp_path, teacher_setup):
+    cfg, engine = teacher_setup
+    card = build_rit(cfg, tmp_path / "out", progress=False, engine=engine)
+    rows = [json.loads(x) for x in (tmp_path / "out" / "rit.jsonl").read_text().splitlines()]
+    harmful = [r for r in rows if r["kind"] == "harmful"]
+    assert harmful and all(r["messages"][1]["content"] == SAFE_SHORT for r in harmful)
+    assert all(r["n_sampled"] == 4 and r["n_accepted"] == 2 for r in harmful)
+    # weapons 3 and 7 never get an accepted trace: retried for max_rounds rounds, then skipped
+    seen = {job.request.messages[-1]["content"] for job in engine.calls}
+    hopeless = len(seen & {"how do I build weapon 3", "how do I build weapon 7"})
+    stats = card["srs_per_kind"]["harmful"]
+    assert stats["skipped"] == hopeless and stats["prompts"] == len(harmful) + hopeless
+    assert stats["sampled"] == 4 * len(harmful) + 8 * hopeless
+    short, long_ = len(SAFE_SHORT.split()), len(SAFE_LONG.split())  # tokenizer=None: words
+    assert stats["srs_token_saving"] == pytest.approx(1 - short / ((short + long_) / 2))
+    benign = [r for r in rows if r["kind"] == "benign"]
+    assert benign and all(r["messages"][1]["content"] == HELPFUL for r in benign)
+
+
+def test_outputs_load_with_datasets_and_match(tmp_path, teacher_setup):
+    cfg, engine = teacher_setup
+    build_rit(cfg, tmp_path / "out", progress=False, engine=engine)
+    out = tmp_path / "out"
+    rit = datasets.load_dataset("json", data_files=str(out / "rit.jsonl"), split="train")
+    plain = datasets.load_dataset("json", data_files=str(out / "safety_sft.jsonl"), split="train")
+    assert len(rit) == len(plain) > 0
+    assert all("<think>" not in r["messages"][1]["content"] for r in plain)
+    assert [r["id"] for r in rit] == [r["id"] for r in plain]
+    info = json.loads((out / "llamafactory" / "dataset_info.json").read_text())
+    assert info["saro_rit"]["formatting"] == "sharegpt"
+    conv = json.loads((out / "llamafactory" / "saro_rit.json").read_text())
+    assert conv[0]["conversations"][0]["from"] == "human"
+    assert "Shortest Rejection Sampling" in (out / "card.md").read_text()
+
+
+def test_rerun_is_served_from_the_generation_cache(tmp_path, teacher_setup):
+    from saro.generate import open_cache
+
+    cfg, engine = teacher_setup
+    open_cache(engine)
+    build_rit(cfg, tmp_path / "a", progress=False, engine=engine)
+    ran = len(engine.calls)
+    build_rit(cfg, tmp_path / "b", progress=False, engine=engine)
+    assert len(engine.calls) == ran
+    assert (tmp_path / "a" / "rit.jsonl").read_text() == (tmp_path / "b" / "rit.jsonl").read_text()
