@@ -69,23 +69,23 @@ def extract_choice(text: str, choices: Sequence[str] | None = None) -> tuple[str
     parens = {m.upper() for m in _PAREN.findall(text)} & set(valid)
     if len(parens) == 1:
         return parens.pop(), "parenthesized"
+    if len(parens) > 1:
+        return None, "ambiguous letters"
     for rx, method in ((_LEADING, "leading"), (_BARE, "bare")):
         m = rx.match(text)
         if m and m.group(1).upper() in valid:
             return m.group(1).upper(), method
     if choices:
         norm = f" {normalize_text(text)} "
-        hits = [
-            (len(normalize_text(c)), string.ascii_uppercase[i])
-            for i, c in enumerate(choices)
-            if normalize_text(c) and f" {normalize_text(c)} " in norm
-        ]
+        opts = {string.ascii_uppercase[i]: f" {normalize_text(c)} " for i, c in enumerate(choices)}
+        hits = {k: o for k, o in opts.items() if o.strip() and o in norm}
+        # an option contained in a longer matching one ("Paris" in "Paris, Texas") is not a hit
+        hits = {k: o for k, o in hits.items() if not any(o != p and o in p for p in hits.values())}
+        if len(hits) == 1:
+            return next(iter(hits)), "option text"
         if hits:
-            hits.sort(reverse=True)
-            if len(hits) == 1 or hits[0][0] > hits[1][0]:
-                return hits[0][1], "option text"
             return None, "ambiguous option text"
-    return None, "no letter found" if len(parens) < 2 else "ambiguous letters"
+    return None, "no letter found"
 
 
 def reference_letter(reference: Any, choices: Sequence[str] | None) -> str | None:
