@@ -17,6 +17,8 @@ from typing import Any
 from saro import __version__
 from saro.paths import subdir
 
+_KEEP_PLANS = 6  # about 1 MB each
+
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
@@ -60,7 +62,15 @@ def split_map(plan: Any) -> dict[str, str]:
     prompts, manifest = plan.run()
     assignment = {p.id: p.split for p in prompts}
     _write(path, {"assignment": assignment, "manifest": manifest})
+    _prune("splits", keep=_KEEP_PLANS)
     return assignment
+
+
+def _prune(kind: str, keep: int) -> None:
+    """Delete all but the ``keep`` newest cache files of a kind (old code or data versions)."""
+    files = sorted(subdir("sources").glob(f"{kind}-*.json"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def cached_count(name: str, compute: Any) -> int:
