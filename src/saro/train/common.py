@@ -60,6 +60,8 @@ def read_run(output_dir: Path) -> dict[str, Any] | None:
 
 def write_run(output_dir: Path, config: Any, *, status: str, **extra: Any) -> None:
     """Write run.json atomically (only the main process writes)."""
+    from accelerate import PartialState
+
     if not is_main_process():
         return
     record = {
@@ -67,6 +69,7 @@ def write_run(output_dir: Path, config: Any, *, status: str, **extra: Any) -> No
         "status": status,
         "config_hash": config_hash(config),
         "saro_version": __version__,
+        "world_size": PartialState().num_processes,
         "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "config": resolved_dict(config),
         **extra,

@@ -273,6 +273,12 @@ def build_config(kind: str, values: dict[str, Any], *, source: str = "config") -
     """Validate ``values`` into the config class of ``kind`` ('sft' or 'dpo')."""
     cls = CONFIG_CLASSES[kind]
     known = field_names(cls)
+    stage = values.get("stage")
+    if stage in STAGE_KINDS and STAGE_KINDS[stage] != kind:
+        raise SaroError(
+            f"{source} is a {stage!r} config, which `saro train {kind}` does not run.",
+            f"Use `saro train {STAGE_KINDS[stage]}`.",
+        )
     for key in values:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -281,12 +287,6 @@ def build_config(kind: str, values: dict[str, Any], *, source: str = "config") -
                 f"Unknown key {key!r} in {source} for `saro train {kind}`.",
                 f"{hint}Run `saro train {kind} --help-keys` to list the keys.",
             )
-    stage = values.get("stage")
-    if stage in STAGE_KINDS and STAGE_KINDS[stage] != kind:
-        raise SaroError(
-            f"{source} is a {stage!r} config, which `saro train {kind}` does not run.",
-            f"Use `saro train {STAGE_KINDS[stage]}`.",
-        )
     if "use_cpu" not in values and not _has_accelerator():
         # Without it, processes started by torchrun on a CPU machine do not join one gloo group
         # (accelerate treats each as a lone process), and bf16 configs are refused outright.
