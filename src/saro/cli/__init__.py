@@ -12,6 +12,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from saro import __version__
 from saro.errors import SaroError
@@ -74,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="saro", standalone_mode=False)
     except SaroError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+        # one line whatever the terminal width; the message is text, not markup
+        message = f"[bold red]error:[/] {escape(str(err))}"
+        err_console.print(message, highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as ex:
         return ex.exit_code
