@@ -17,6 +17,7 @@ Two levels:
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -168,9 +169,9 @@ class SplitPlan:
             prompts = load_source(entry.source, **entry.options)
             loaded.append((entry, prompts))
         everything = [p for _, ps in loaded for p in ps]
-        ids = [p.id for p in everything]
-        if len(set(ids)) != len(ids):
-            dup = next(i for i in ids if ids.count(i) > 1)
+        repeated = [i for i, c in Counter(p.id for p in everything).items() if c > 1]
+        if repeated:
+            dup = repeated[0]
             raise SaroError(
                 f"Prompt id {dup!r} occurs twice in the split plan.", "List each source once."
             )
