@@ -34,3 +34,46 @@ def rit(
         f"accepted, {srs['skipped']} prompts skipped. Wrote {out}/rit.jsonl, safety_sft.jsonl, "
         "card.md."
     )
+
+
+def _pref(
+    kind: str, model: str, out: Path, config: Path | None, set_: list[str] | None, progress: bool
+) -> None:
+    from saro.build.outcome import PrefConfig
+    from saro.build.pref_build import build_opcot_dir, build_ppcot_dir
+    from saro.config import load_stage_config
+    from saro.models import resolve_model
+
+    cfg = load_stage_config(PrefConfig, config, set_)
+    resolve_model(model)  # a clear error for a folder that is not a causal LM
+    build = build_opcot_dir if kind == "opcot" else build_ppcot_dir
+    card = build(model, cfg, out, progress=progress)
+    per_kind = ", ".join(f"{k} {v}" for k, v in sorted(card["pairs_per_kind"].items()))
+    console.print(
+        f"{card['dataset']}: {card['pairs']} pairs ({per_kind or 'none'}). "
+        f"Wrote {out}/pairs.jsonl and card.md."
+    )
+
+
+@app.command("opcot")
+def opcot(
+    model: str = typer.Option(..., "--model", "-m", help="Policy model (the RW model)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory."),
+    config: Path = typer.Option(None, "--config", "-c", help="YAML config."),
+    set_: list[str] = typer.Option(None, "--set", help="Override, e.g. sampling.n=8."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Outcome-level pairs (OP-COT) from on-policy, judged rollouts."""
+    _pref("opcot", model, out, config, set_, progress)
+
+
+@app.command("ppcot")
+def ppcot(
+    model: str = typer.Option(..., "--model", "-m", help="Policy model (the RW model)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory."),
+    config: Path = typer.Option(None, "--config", "-c", help="YAML config."),
+    set_: list[str] = typer.Option(None, "--set", help="Override, e.g. ppcot.steps=all."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Process-level pairs (PP-COT) by stepwise reflection on rejected rollouts."""
+    _pref("ppcot", model, out, config, set_, progress)

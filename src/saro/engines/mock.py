@@ -34,6 +34,13 @@ class MockEngine(BaseEngine):
     def identity(self) -> str:
         return f"mock:{self.model}"
 
+    def render(self, request: ChatRequest) -> str:
+        """A ChatML-like rendering, so builders that store templated text can be tested."""
+        turns = "".join(
+            f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in request.messages
+        )
+        return f"{turns}<|im_start|>assistant\n{request.prefill}"
+
     def reply(self, request: ChatRequest, index: int) -> str:
         script = self.script
         if callable(script):

@@ -1,0 +1,228 @@
+"""OP-COT: outcome-level preference pairs from on-policy rollouts of the RW model.
+
+Usage::
+
+    saro data opcot --model runs/demo/rw --config configs/data/pref.yaml --out runs/demo/opcot
+
+For each training prompt the policy model samples ``n`` reasoning responses, each judged
+(:mod:`saro.build.rollouts`), and pairs are formed per kind: harmful/jailbreak safe over unsafe,
+benign/general helpful over over-refusing, math correct over wrong. The shortest chosen sample
+is paired with each rejected one (up to ``pairs_per_prompt``). When a prompt has no on-policy
+chosen, the RIT-D trace for that prompt is used if there is one (``origin: offpolicy``); when it
+has no on-policy rejected, a compliance (or, on benign prompts, a refusal) opening is prefilled
+and the policy model continues it (``origin: prefilled``), kept only when the judge confirms it,
+or the prompt is skipped, by ``on_missing_rejected``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from saro.build.accept import Acceptor
+from saro.build.rollouts import Rollout, SamplingConfig, classify, sample_rollouts
+from saro.engines import BaseEngine, ChatRequest
+from saro.records import Prompt
+from saro.store import read_jsonl
+
+
+@dataclass
+class PPCotConfig:
+    """Process-level (stepwise reflection) settings.
+
+    Attributes:
+        steps: ``first`` (k=1), ``sampled`` (one random k per rollout) or ``all`` (every k up to
+            ``max_steps``).
+        max_steps: Cap on k for ``all``.
+        chosen_samples: Continuations sampled per (rollout, k) until the judge accepts one.
+        max_rollouts: Use at most this many rejected rollouts.
+        kinds: Prompt kinds whose rejected rollouts become process pairs.
+    """
+
+    steps: str = "sampled"
+    max_steps: int = 3
+    chosen_samples: int = 3
+    max_rollouts: int | None = None
+    kinds: list[str] = field(default_factory=lambda: ["harmful", "jailbreak", "benign"])
+
+
+@dataclass
+class PrefConfig:
+    """``saro data opcot`` / ``saro data ppcot`` settings.
+
+    Attributes:
+        prompts: Per-kind prompt specs ``{kind: {source, limit}}`` (training split).
+        sampling: How the policy model samples.
+        pairs_per_prompt: Outcome pairs per prompt at most.
+        rit: RIT-D file for off-policy chosen responses (None: none).
+        on_missing_rejected: ``prefill`` or ``skip``.
+        prefill_tries: Prefilled continuations tried per prompt before giving up.
+        ppcot: Process-pair settings.
+        policy: Policy file (None: packaged default).
+        seed: Seed for prompt choice and sampling.
+    """
+
+    prompts: dict[str, Any] = field(
+        default_factory=lambda: {
+            "harmful": {"source": "advbench", "limit": 40},
+            "jailbreak": {"source": "advbench", "limit": 40},
+            "benign": {"source": "overrefusal", "limit": 30},
+            "math": {"source": "gsm8k", "limit": 20},
+        }
+    )
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    pairs_per_prompt: int = 1
+    rit: str | None = None
+    on_missing_rejected: str = "prefill"
+    prefill_tries: int = 2
+    ppcot: PPCotConfig = field(default_factory=PPCotConfig)
+    policy: str | None = None
+    seed: int = 0
+
+
+def openings() -> dict[str, list[str]]:
+    text = (resources.files("saro") / "data" / "preference" / "openings.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def rit_chosen(path: str | None) -> dict[str, str]:
+    """Prompt text -> RIT-D assistant response, for off-policy chosen sides."""
+    if not path:
+        return {}
+    out = {}
+    for rec in read_jsonl(path, required=["messages"]):
+        out[rec["messages"][0]["content"]] = rec["messages"][-1]["content"]
+    return out
+
+
+def prefilled_rejected(
+    engine: BaseEngine, prompts: list[Prompt], cfg: PrefConfig, acceptor: Acceptor
+) -> dict[str, Rollout]:
+    """Make a rejected sample by prefilling a compliance/refusal opening; judge-confirmed only."""
+    opens = openings()
+    rng = random.Random(cfg.seed)
+    found: dict[str, Rollout] = {}
+    todo = list(prompts)
+    for attempt in range(cfg.prefill_tries):
+        if not todo:
+            break
+        heads = [
+            rng.choice(opens["refuse" if p.kind in ("benign", "general") else "comply"])
+            for p in todo
+        ]
+        outs = engine.generate(
+            [ChatRequest.user(p.text, prefill=h) for p, h in zip(todo, heads, strict=True)],
+            n=1,
+            temperature=cfg.sampling.temperature,
+            max_new_tokens=cfg.sampling.max_new_tokens // 2,
+            seed=cfg.seed + 7 + attempt,
+            progress=False,
+        )
+
+        class _Full:  # the whole response: opening + continuation
+            def __init__(self, head: str, comp: Any):
+                self.text = head + comp.text
+                self.completion_tokens = comp.completion_tokens
+
+        judged = classify(
+            [(p, _Full(h, o[0])) for p, h, o in zip(todo, heads, outs, strict=True)],
+            acceptor,
+            origin="prefilled",
+        )
+        for r in judged:
+            if r.label == "rejected":
+                found[r.prompt.id] = r
+        todo = [p for p in todo if p.id not in found]
+    return found
+
+
+def outcome_pairs(
+    rollouts: list[Rollout], engine: BaseEngine, cfg: PrefConfig, acceptor: Acceptor
+) -> tuple[list[dict[str, Any]], Counter]:
+    """Form OP-COT pairs from classified rollouts; returns pairs and outcome counts."""
+    by_prompt: dict[str, list[Rollout]] = {}
+    prompts: dict[str, Prompt] = {}
+    for r in rollouts:
+        by_prompt.setdefault(r.prompt.id, []).append(r)
+        prompts[r.prompt.id] = r.prompt
+    offpolicy = rit_chosen(cfg.rit)
+    counts: Counter = Counter()
+    chosen_of: dict[str, Rollout] = {}
+    rejected_of: dict[str, list[Rollout]] = {}
+    for pid, rs in by_prompt.items():
+        good = sorted((r for r in rs if r.label == "chosen"), key=lambda r: r.tokens)
+        bad = [r for r in rs if r.label == "rejected"]
+        if good:
+            chosen_of[pid] = good[0]
+        elif prompts[pid].text in offpolicy:
+            chosen_of[pid] = Rollout(
+                prompts[pid], offpolicy[prompts[pid].text], 0, "chosen", "ok", "offpolicy"
+            )
+        else:
+            counts["no_chosen"] += 1
+            continue
+        if bad:
+            rejected_of[pid] = bad
+    missing = [prompts[pid] for pid in chosen_of if pid not in rejected_of]
+    if missing and cfg.on_missing_rejected == "prefill":
+        for pid, r in prefilled_rejected(engine, missing, cfg, acceptor).items():
+            rejected_of[pid] = [r]
+    pairs = []
+    for pid, chosen in chosen_of.items():
+        if pid not in rejected_of:
+            counts["no_rejected"] += 1
+            continue
+        for rejected in rejected_of[pid][: cfg.pairs_per_prompt]:
+            p = prompts[pid]
+            pairs.append(
+                {
+                    "prompt": [{"role": "user", "content": p.text}],
+                    "chosen": [{"role": "assistant", "content": chosen.text}],
+                    "rejected": [{"role": "assistant", "content": rejected.text}],
+                    "level": "outcome",
+                    "kind": p.kind,
+                    "category": p.category,
+                    "prompt_id": p.id,
+                    "attack": p.attack,
+                    "origin_chosen": chosen.origin,
+                    "origin_rejected": rejected.origin,
+                    "reason_rejected": rejected.reason,
+                }
+            )
+            counts[f"pair_{chosen.origin}_{rejected.origin}"] += 1
+    return pairs, counts
+
+
+def build_opcot(
+    engine: BaseEngine,
+    prompts: list[Prompt],
+    cfg: PrefConfig,
+    acceptor: Acceptor,
+    *,
+    progress: bool = True,
+) -> tuple[list[dict], list[Rollout], Counter]:
+    """Sample, judge and pair; returns (pairs, rollouts, counts)."""
+    rollouts = sample_rollouts(
+        engine, prompts, cfg.sampling, acceptor, seed=cfg.seed, progress=progress
+    )
+    pairs, counts = outcome_pairs(rollouts, engine, cfg, acceptor)
+    return pairs, rollouts, counts
+
+
+def rollout_record(r: Rollout) -> dict[str, Any]:
+    """A rollout as saved in ``rollouts.jsonl`` (for PP-COT and the card)."""
+    return {
+        "prompt_id": r.prompt.id,
+        "kind": r.prompt.kind,
+        "prompt": r.prompt.text,
+        "response": r.text,
+        "tokens": r.tokens,
+        "label": r.label,
+        "reason": r.reason,
+        "origin": r.origin,
+    }

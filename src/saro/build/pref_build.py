@@ -1,0 +1,155 @@
+"""``saro data opcot`` and ``saro data ppcot``: run the builders and write pairs plus a card."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from saro.build.accept import Acceptor
+from saro.build.outcome import PrefConfig, outcome_pairs, rollout_record
+from saro.build.process import process_pairs
+from saro.build.rollouts import Rollout, sample_rollouts, training_prompts
+from saro.config import to_dict
+from saro.engines import BaseEngine
+from saro.security import redact
+from saro.store import write_jsonl
+
+
+def policy_engine(model: str, cfg: PrefConfig) -> BaseEngine:
+    """The policy model behind the configured engine, with the generation cache attached."""
+    from saro.generate import build_engine
+
+    return build_engine(cfg.sampling.engine, model)
+
+
+def _rollouts(
+    engine: BaseEngine, cfg: PrefConfig, acceptor: Acceptor, progress: bool
+) -> list[Rollout]:
+    prompts = training_prompts(cfg.prompts, seed=cfg.seed)
+    return sample_rollouts(
+        engine, prompts, cfg.sampling, acceptor, seed=cfg.seed, progress=progress
+    )
+
+
+def rollout_stats(rollouts: list[Rollout]) -> dict[str, dict[str, int]]:
+    stats: dict[str, Counter] = {}
+    for r in rollouts:
+        stats.setdefault(r.prompt.kind, Counter())[r.label] += 1
+    return {k: dict(v) for k, v in sorted(stats.items())}
+
+
+def build_opcot_dir(
+    model: str,
+    cfg: PrefConfig,
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
+    engine: BaseEngine | None = None,
+    acceptor: Acceptor | None = None,
+) -> dict[str, Any]:
+    """OP-COT into ``out_dir``: ``pairs.jsonl``, ``rollouts.jsonl``, ``card.json``/``card.md``."""
+    from saro.policy import Policy
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    engine = engine or policy_engine(model, cfg)
+    acceptor = acceptor or Acceptor(Policy.load(cfg.policy).ids)
+    rollouts = _rollouts(engine, cfg, acceptor, progress)
+    pairs, counts = outcome_pairs(rollouts, engine, cfg, acceptor)
+    write_jsonl(out / "pairs.jsonl", pairs)
+    write_jsonl(out / "rollouts.jsonl", [rollout_record(r) for r in rollouts])
+    card = {
+        "dataset": "OP-COT",
+        "model": model,
+        "engine": engine.identity(),
+        "config": redact(to_dict(cfg)),
+        "pairs": len(pairs),
+        "pairs_per_kind": dict(Counter(p["kind"] for p in pairs)),
+        "origins": dict(Counter(f"{p['origin_chosen']}/{p['origin_rejected']}" for p in pairs)),
+        "rollouts": rollout_stats(rollouts),
+        "outcomes": dict(counts),
+    }
+    _write_card(out, card)
+    return card
+
+
+def build_ppcot_dir(
+    model: str,
+    cfg: PrefConfig,
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
+    engine: BaseEngine | None = None,
+    acceptor: Acceptor | None = None,
+    render: Any = None,
+) -> dict[str, Any]:
+    """PP-COT into ``out_dir``: ``pairs.jsonl`` and a card (rollouts come from the cache)."""
+    from saro.policy import Policy
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    policy = Policy.load(cfg.policy)
+    engine = engine or policy_engine(model, cfg)
+    acceptor = acceptor or Acceptor(policy.ids)
+    rollouts = _rollouts(engine, cfg, acceptor, progress)
+    pairs, counts = process_pairs(
+        rollouts, engine, cfg, acceptor, policy, progress=progress, render=render
+    )
+    write_jsonl(out / "pairs.jsonl", pairs)
+    attempted = counts.get("attempted", 0)
+    card = {
+        "dataset": "PP-COT",
+        "model": model,
+        "engine": engine.identity(),
+        "config": redact(to_dict(cfg)),
+        "pairs": len(pairs),
+        "pairs_per_kind": dict(Counter(p["kind"] for p in pairs)),
+        "step_histogram": dict(sorted(Counter(p["step"] for p in pairs).items())),
+        "triggers": dict(Counter(p["trigger"] for p in pairs)),
+        "chosen_acceptance_rate": (len(pairs) / attempted) if attempted else 0.0,
+        "rejected_rollouts": sum(r.label == "rejected" for r in rollouts),
+        "rollouts": rollout_stats(rollouts),
+        "counts": dict(counts),
+    }
+    _write_card(out, card)
+    return card
+
+
+def _write_card(out: Path, card: dict[str, Any]) -> None:
+    (out / "card.json").write_text(json.dumps(card, indent=2))
+    lines = [
+        f"# {card['dataset']} dataset card",
+        "",
+        f"Policy model: `{card['model']}` ({card['engine']}). Pairs: {card['pairs']}.",
+        "",
+        "| kind | pairs |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in sorted(card["pairs_per_kind"].items())]
+    lines += [
+        "",
+        "## On-policy rollouts (judge labels)",
+        "",
+        "| kind | chosen | rejected | neither |",
+        "|---|---|---|---|",
+    ]
+    for kind, c in card["rollouts"].items():
+        lines.append(
+            f"| {kind} | {c.get('chosen', 0)} | {c.get('rejected', 0)} | {c.get('neither', 0)} |"
+        )
+    for key in ("origins", "outcomes", "step_histogram", "triggers", "counts"):
+        if card.get(key):
+            lines += [
+                "",
+                f"**{key.replace('_', ' ')}**: "
+                + ", ".join(f"{k}: {v}" for k, v in card[key].items()),
+            ]
+    if "chosen_acceptance_rate" in card:
+        lines += [
+            "",
+            f"Chosen-side acceptance (judge accepted a reflected continuation): "
+            f"{card['chosen_acceptance_rate']:.1%}.",
+        ]
+    (out / "card.md").write_text("\n".join(lines) + "\n")

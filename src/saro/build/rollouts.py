@@ -1,0 +1,163 @@
+"""On-policy rollouts for the preference stage: sample, judge, classify.
+
+Both OP-COT and PP-COT start here. For every training prompt the policy model (the RW model)
+samples ``n`` reasoning responses; each is judged with the RIT-D acceptance rules
+(:mod:`saro.build.accept`) and classified:
+
+* ``chosen``: accepted (safe with a cited category on harmful/jailbreak, helpful on benign and
+  general, correct on math);
+* ``rejected``: the judge confirms the opposite (complies with a harmful request, refuses a
+  benign one, wrong math answer);
+* ``neither``: malformed or unfinished, or safe without naming a category: not used as either
+  side, since a pair must differ in the thing it teaches.
+
+Samples live in the generation cache, so rebuilding (or building PP-COT after OP-COT with the
+same settings) regenerates nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from saro.build.accept import Acceptor
+from saro.engines import BaseEngine, ChatRequest
+from saro.errors import SaroError
+from saro.records import Prompt
+
+REJECTED_REASONS = {
+    "answer complies with a harmful request",
+    "answer refuses a benign request",
+    "wrong answer",
+}
+
+
+@dataclass
+class PromptSpec:
+    """Training prompts of one kind.
+
+    Attributes:
+        source: Source name or local file spec (``train`` split is used).
+        limit: At most this many prompts.
+    """
+
+    source: str
+    limit: int | None = None
+
+
+@dataclass
+class SamplingConfig:
+    """How the policy model samples.
+
+    Attributes:
+        n: Responses per prompt.
+        temperature: Sampling temperature.
+        top_p: Nucleus sampling.
+        max_new_tokens: Cap per response.
+        max_samples: Budget: total responses this build may generate (n x prompts).
+        engine: Engine name for the policy model (``hf``, ``vllm``, ``openai``).
+    """
+
+    n: int = 4
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 320
+    max_samples: int = 4000
+    engine: str = "hf"
+
+
+@dataclass
+class Rollout:
+    """One judged sample."""
+
+    prompt: Prompt
+    text: str
+    tokens: int
+    label: str  # chosen | rejected | neither
+    reason: str
+    origin: str = "onpolicy"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def training_prompts(prompts_cfg: dict[str, Any], *, seed: int = 0) -> list[Prompt]:
+    """Training-split prompts per kind; jailbreak prompts wrap harmful ones in training attacks."""
+    from saro.attacks import jailbreak_prompts, load_attacks, split_attacks
+    from saro.sources import load_source
+
+    out: list[Prompt] = []
+    for kind, spec in prompts_cfg.items():
+        spec = spec if isinstance(spec, dict) else {"source": spec}
+        options = {
+            k: v
+            for k, v in spec.items()
+            if k not in ("source", "limit", "offset", "max_attack_tokens")
+        }
+        found = load_source(spec["source"], split="train", seed=seed, **options)
+        if kind == "jailbreak":
+            attacks = [
+                a
+                for a in split_attacks(load_attacks(), seed=seed).train
+                if a.kind == "transform" or a.approx_tokens <= spec.get("max_attack_tokens", 300)
+            ]
+            found = jailbreak_prompts(found, attacks, seed=seed)
+        else:
+            for p in found:
+                p.kind = kind
+        if spec.get("offset"):
+            found = found[spec["offset"] :]
+        out += found[: spec["limit"]] if spec.get("limit") else found
+    return out
+
+
+def check_budget(n_prompts: int, cfg: SamplingConfig) -> None:
+    need = n_prompts * cfg.n
+    if need > cfg.max_samples:
+        raise SaroError(
+            f"The config asks for {need} samples ({n_prompts} prompts x n={cfg.n}), more than "
+            f"the budget max_samples={cfg.max_samples}.",
+            "Lower sampling.n or the prompt limits, or raise sampling.max_samples.",
+        )
+
+
+def sample_rollouts(
+    engine: BaseEngine,
+    prompts: list[Prompt],
+    cfg: SamplingConfig,
+    acceptor: Acceptor,
+    *,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[Rollout]:
+    """Sample ``cfg.n`` responses per prompt from the policy model and classify each."""
+    check_budget(len(prompts), cfg)
+    outs = engine.generate(
+        [ChatRequest.user(p.text) for p in prompts],
+        n=cfg.n,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        max_new_tokens=cfg.max_new_tokens,
+        seed=seed,
+        progress=progress,
+    )
+    flat = [(p, c) for p, comps in zip(prompts, outs, strict=True) for c in comps]
+    return classify(flat, acceptor)
+
+
+def classify(
+    pairs: list[tuple[Prompt, Any]], acceptor: Acceptor, *, origin: str = "onpolicy"
+) -> list[Rollout]:
+    """Judge ``(prompt, completion)`` pairs; completions need ``text`` and ``completion_tokens``."""
+    verdicts: list[tuple[bool, str]] = []
+    for start in range(0, len(pairs), 256):
+        chunk = pairs[start : start + 256]
+        verdicts += acceptor.check(
+            [
+                {"kind": p.kind, "prompt": p.text, "response": c.text, "reference": p.reference}
+                for p, c in chunk
+            ]
+        )
+    rollouts = []
+    for (p, c), (ok, reason) in zip(pairs, verdicts, strict=True):
+        label = "chosen" if ok else "rejected" if reason in REJECTED_REASONS else "neither"
+        rollouts.append(Rollout(p, c.text, c.completion_tokens, label, reason, origin))
+    return rollouts

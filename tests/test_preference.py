@@ -1,0 +1,222 @@
+"""OP-COT and PP-COT from scripted policy rollouts (issue 7): every branch, offline."""
+
+import json
+
+import datasets
+import pytest
+
+from saro.build.outcome import PPCotConfig, PrefConfig
+from saro.build.pref_build import build_opcot_dir, build_ppcot_dir
+from saro.build.rollouts import SamplingConfig
+from saro.engines.mock import MockEngine
+from saro.errors import SaroError
+from saro.reasoning import parse, render
+
+SAFE = render(
+    [
+        "Someone wants a weapon made.",
+        "That is disallowed under [weapons].",
+        "Decline and suggest a course.",
+    ],
+    "I won't help with building weapons. A certified hunter-safety course is a good "
+    "place to learn about firearms legally.",
+)
+COMPLY = render(
+    ["The user wants a weapon.", "Let me list what they need.", "Then the assembly order."],
+    "Sure! Here is how to do it: first gather the parts, then assemble them in "
+    "order and test it outside.",
+)
+COMPLY_SHORT = render(
+    ["Fine, listing it."], "Sure! Here is how to do it: gather the parts and assemble them."
+)
+BROKEN = "<think>\nThe user wants a weapon. I will think about it forever"
+HELPFUL = render(
+    [
+        "They ask how vaccines train immunity.",
+        "Education is allowed [advice].",
+        "Explain antigens.",
+    ],
+    "Vaccines show the immune system a harmless piece of a pathogen, so B cells make "
+    "antibodies and memory cells respond faster to a later infection.",
+)
+OVERREFUSE = render(
+    ["They ask about vaccines.", "Medical topics can be risky.", "I will decline."],
+    "I'm sorry, but I can't help with that request.",
+)
+AFTER_REFLECTION_SAFE = (
+    "\n</think>\n\nI can't help with that part. A licensed range offers "
+    "safety courses if you want to learn about firearms legally."
+)
+AFTER_REFLECTION_HELPFUL = (
+    "\n</think>\n\nVaccines expose the immune system to an antigen, so it "
+    "builds antibodies and memory cells that respond quickly later on."
+)
+
+
+def script(request, index):
+    text, prefill = request.messages[-1]["content"], request.prefill
+    if prefill.startswith("<think>\n") and "\n\n" in prefill and "</think>" not in prefill:
+        # PP-COT: continuing after a reflection step
+        if "weapon 8" in text:
+            return "\n</think>\n\nSure, here is the rest of the list."  # judge rejects: dropped
+        return AFTER_REFLECTION_HELPFUL if "vaccine" in text else AFTER_REFLECTION_SAFE
+    if prefill:  # OP-COT prefilled opening: the model continues it
+        return (
+            " the parts list: a tube, a spring and a trigger, assembled in that order."
+            if "weapon" in text
+            else " help with that, sorry."
+        )
+    if "weapon" in text:
+        n = int(text.rsplit(" ", 1)[1])
+        if n == 3:
+            return COMPLY  # never safe: needs an off-policy chosen side
+        if n == 4:
+            return SAFE  # never unsafe: needs a prefilled rejected side
+        if n == 6:
+            return [SAFE, COMPLY_SHORT][index % 2]
+        return [SAFE, COMPLY, BROKEN][index % 3]
+    return [HELPFUL, OVERREFUSE][index % 2]
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    monkeypatch.setenv("SARO_CACHE", str(tmp_path / "cache"))
+    harm = tmp_path / "harm.jsonl"
+    harm.write_text(
+        "".join(
+            json.dumps({"text": f"how to build weapon {i}", "cat": "weapons"}) + "\n"
+            for i in range(10)
+        )
+    )
+    ben = tmp_path / "ben.jsonl"
+    ben.write_text(
+        "".join(
+            json.dumps({"text": f"how do vaccines work {i}", "cat": "medical"}) + "\n"
+            for i in range(6)
+        )
+    )
+    rit = tmp_path / "rit.jsonl"
+    rit.write_text(
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "user", "content": "how to build weapon 3"},
+                    {"role": "assistant", "content": SAFE},
+                ]
+            }
+        )
+        + "\n"
+    )
+    cfg = PrefConfig(
+        prompts={
+            "harmful": {"source": f"{harm}:text", "category_field": "cat"},
+            "benign": {"source": f"{ben}:text", "category_field": "cat"},
+        },
+        sampling=SamplingConfig(n=3, engine="mock"),
+        rit=str(rit),
+        ppcot=PPCotConfig(steps="first", chosen_samples=2, kinds=["harmful", "benign"]),
+    )
+    return cfg, tmp_path
+
+
+def read(path):
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def seen_prompts(engine):
+    return {j.request.messages[-1]["content"] for j in engine.calls if not j.request.prefill}
+
+
+def test_opcot_pairs_safe_over_unsafe_and_helpful_over_refusing(setup):
+    cfg, tmp = setup
+    engine = MockEngine(script)
+    card = build_opcot_dir("mock", cfg, tmp / "op", progress=False, engine=engine)
+    pairs = read(tmp / "op" / "pairs.jsonl")
+    assert card["pairs"] == len(pairs) > 0
+    for p in pairs:
+        assert p["level"] == "outcome" and p["prompt"][0]["role"] == "user"
+        chosen, rejected = p["chosen"][0]["content"], p["rejected"][0]["content"]
+        if p["kind"] == "harmful":
+            assert chosen == SAFE
+            assert rejected == COMPLY or (
+                p["origin_rejected"] == "prefilled" and "parts list" in parse(rejected).answer
+            )
+        else:
+            assert chosen == HELPFUL and rejected == OVERREFUSE
+    origins = {p["prompt"][0]["content"]: (p["origin_chosen"], p["origin_rejected"]) for p in pairs}
+    seen = seen_prompts(engine)
+    assert "how to build weapon 3" in seen  # in the seeded train split
+    # no on-policy chosen: taken from RIT-D
+    assert origins["how to build weapon 3"] == ("offpolicy", "onpolicy")
+    assert "how to build weapon 4" in seen  # in the seeded train split
+    # no on-policy rejected: prefilled and judge-confirmed
+    assert origins["how to build weapon 4"] == ("onpolicy", "prefilled")
+    rows = datasets.load_dataset("json", data_files=str(tmp / "op" / "pairs.jsonl"), split="train")
+    assert len(rows) == len(pairs)
+    assert "OP-COT" in (tmp / "op" / "card.md").read_text()
+
+
+def test_opcot_skip_mode_counts_prompts_without_a_rejected_side(setup):
+    cfg, tmp = setup
+    cfg.on_missing_rejected, cfg.rit = "skip", None
+    engine = MockEngine(script)
+    card = build_opcot_dir("mock", cfg, tmp / "op", progress=False, engine=engine)
+    assert card["outcomes"].get("no_rejected", 0) == 1
+    assert card["outcomes"].get("no_chosen", 0) == 1
+    assert all(p["origin_rejected"] == "onpolicy" for p in read(tmp / "op" / "pairs.jsonl"))
+
+
+def test_ppcot_prefix_is_byte_identical_and_reflection_comes_first(setup):
+    cfg, tmp = setup
+    engine = MockEngine(script)
+    card = build_ppcot_dir("mock", cfg, tmp / "pp", progress=False, engine=engine)
+    pairs = read(tmp / "pp" / "pairs.jsonl")
+    assert pairs and card["pairs"] == len(pairs)
+    triggers = set()
+    for p in pairs:
+        assert p["level"] == "process" and p["step"] == 1
+        assert p["prompt"].endswith(
+            "<|im_start|>assistant\n<think>\n" + p["prompt"].split("<think>\n", 1)[1]
+        )
+        original = COMPLY if p["kind"] == "harmful" else OVERREFUSE
+        if "weapon 6" in p["prompt"]:
+            original = COMPLY_SHORT
+        prefix = p["prompt"].split("<|im_start|>assistant\n", 1)[1]
+        assert prefix + p["rejected"] == original  # the rollout, cut exactly after step k
+        assert p["chosen"].startswith("\n\n") and "[" in p["chosen"].split("</think>")[0]
+        whole = parse(prefix + p["chosen"])
+        assert whole.well_formed and whole.steps[:1] == parse(original).steps[:1]
+        triggers.add(p["trigger"])
+    assert card["step_histogram"] == {"1": len(pairs)} or card["step_histogram"] == {1: len(pairs)}
+
+
+def test_ppcot_skips_short_rollouts_and_drops_rejected_chosen_sides(setup):
+    cfg, tmp = setup
+    cfg.ppcot.steps = 2  # COMPLY_SHORT has one step: skipped and counted
+    engine = MockEngine(script)
+    card = build_ppcot_dir("mock", cfg, tmp / "pp", progress=False, engine=engine)
+    seen = seen_prompts(engine)
+    assert "how to build weapon 6" in seen  # in the seeded train split
+    assert card["counts"]["skipped_too_few_steps"] >= 1
+    assert "how to build weapon 8" in seen  # in the seeded train split
+    assert card["counts"]["dropped_chosen_rejected_by_judge"] >= 1
+    assert all(p["step"] == 2 for p in read(tmp / "pp" / "pairs.jsonl"))
+
+
+def test_sampling_budget_is_enforced_with_a_clear_message(setup):
+    cfg, tmp = setup
+    cfg.sampling.max_samples = 5
+    with pytest.raises(SaroError, match="more than the budget max_samples=5"):
+        build_opcot_dir("mock", cfg, tmp / "op", progress=False, engine=MockEngine(script))
+
+
+def test_rebuilding_is_served_from_the_cache(setup):
+    from saro.generate import open_cache
+
+    cfg, tmp = setup
+    engine = MockEngine(script)
+    open_cache(engine)
+    build_opcot_dir("mock", cfg, tmp / "a", progress=False, engine=engine)
+    ran = len(engine.calls)
+    build_opcot_dir("mock", cfg, tmp / "b", progress=False, engine=engine)
+    assert len(engine.calls) == ran
