@@ -28,6 +28,8 @@ _PARTS: list[tuple[str, str, str]] = [
     ("saro.cli.policy", "app", "policy"),
     ("saro.cli.train", "app", "train"),
     ("saro.cli.judge", "judge", "judge"),
+    ("saro.cli.eval", "eval_command", "eval"),
+    ("saro.cli.eval", "compare_command", "compare"),
 ]
 
 

