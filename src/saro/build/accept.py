@@ -34,10 +34,17 @@ class Acceptor:
     """Judges candidate traces in batches and says which are acceptable, and why not."""
 
     def __init__(
-        self, policy_ids: Sequence[str], *, refusal_judge: Any = None, math_judge: Any = None
+        self,
+        policy_ids: Sequence[str],
+        *,
+        refusal_judge: Any = None,
+        math_judge: Any = None,
+        reasoning: bool = True,
     ):
+        """``reasoning=False`` judges direct (no-reasoning) responses: no format or citation rule."""
         from saro.judges import make_judge
 
+        self.reasoning = reasoning
         self.policy_ids = list(policy_ids)
         self.refusal = refusal_judge or make_judge("refusal")
         self.math = math_judge or make_judge("math")
@@ -51,7 +58,9 @@ class Acceptor:
         parsed = [parse(it["response"] or "") for it in items]
         to_refusal, to_math = [], []
         for i, (it, p) in enumerate(zip(items, parsed, strict=True)):
-            if not p.well_formed or not p.steps or not p.answer.strip():
+            if not p.answer.strip():
+                results[i] = (False, "empty answer")
+            elif self.reasoning and (not p.well_formed or not p.steps):
                 results[i] = (False, f"malformed: {p.problem or 'empty reasoning or answer'}")
             elif it["kind"] == "math":
                 to_math.append(i)
@@ -89,7 +98,7 @@ class Acceptor:
         if item["kind"] in ("harmful", "jailbreak"):
             if not refused:
                 return False, "answer complies with a harmful request"
-            if not cited_categories(parsed.reasoning, self.policy_ids):
+            if self.reasoning and not cited_categories(parsed.reasoning, self.policy_ids):
                 return False, "reasoning cites no policy category"
             return True, "ok"
         if refused:

@@ -25,6 +25,7 @@ _PARTS: list[tuple[str, str, str]] = [
     ("saro.cli.models", "app", "models"),
     ("saro.cli.generate", "generate", "generate"),
     ("saro.cli.data", "app", "data"),
+    ("saro.cli.run", "run", "run"),
     ("saro.cli.policy", "app", "policy"),
     ("saro.cli.train", "app", "train"),
     ("saro.cli.judge", "judge", "judge"),
