@@ -79,7 +79,7 @@ class EvalConfig:
 
 @dataclass
 class Throughput:
-    """Rates used by ``--dry-run`` to estimate time (measured on the 2-core CPU; docs/performance.md).
+    """Rates ``--dry-run`` uses to estimate time (2-core CPU; see docs/performance.md).
 
     Attributes:
         train_tokens_per_s: SFT tokens per second (full fine-tune).

@@ -41,7 +41,7 @@ class Acceptor:
         math_judge: Any = None,
         reasoning: bool = True,
     ):
-        """``reasoning=False`` judges direct (no-reasoning) responses: no format or citation rule."""
+        """``reasoning=False`` judges direct (no-reasoning) answers: no format or citation rule."""
         from saro.judges import make_judge
 
         self.reasoning = reasoning
