@@ -237,6 +237,10 @@ def field_names(cls: type) -> list[str]:
     return [f.name for f in dataclasses.fields(cls) if f.init]
 
 
+# Words YAML 1.1 reads as booleans, though TrainingArguments uses "no" as a strategy name.
+_YAML11_WORDS = {"yes", "no", "on", "off", "y", "n"}
+
+
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """Turn ``["a=1", "b=[x, y]"]`` into ``{"a": 1, "b": ["x", "y"]}`` (values parsed as YAML)."""
     out: dict[str, Any] = {}
@@ -246,6 +250,9 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
             raise SaroError(
                 f"Override {pair!r} is not key=value.", "Write e.g. --set max_steps=20."
             )
+        if raw.strip().lower() in _YAML11_WORDS:  # keep `save_strategy=no` a string
+            out[key.strip()] = raw.strip()
+            continue
         try:
             out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError:
@@ -287,6 +294,9 @@ def build_config(kind: str, values: dict[str, Any], *, source: str = "config") -
                 f"Unknown key {key!r} in {source} for `saro train {kind}`.",
                 f"{hint}Run `saro train {kind} --help-keys` to list the keys.",
             )
+    values = {  # `save_strategy: no` in a YAML file arrives as False
+        k: ("no" if v is False and k.endswith("_strategy") else v) for k, v in values.items()
+    }
     if "use_cpu" not in values and not _has_accelerator():
         # Without it, processes started by torchrun on a CPU machine do not join one gloo group
         # (accelerate treats each as a lone process), and bf16 configs are refused outright.
