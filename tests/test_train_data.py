@@ -152,3 +152,27 @@ def test_pairs_whose_prompt_fills_max_length_are_dropped(tiny_tokenizer):
     longest = max(len(r["prompt_ids"]) for r in rows)
     kept = load_pairs([PAIRS], tiny_tokenizer, max_length=longest)
     assert len(kept) == len(rows) - sum(len(r["prompt_ids"]) >= longest for r in rows)
+
+
+@pytest.mark.slow
+def test_real_smollm2_tokenizer_boundary_and_template_once():
+    from saro.models import resolve_model
+    from saro.train.common import load_tokenizer
+
+    tok = load_tokenizer(str(resolve_model("smollm2-135m")))
+    prompt = (
+        tok.apply_chat_template(
+            [{"role": "user", "content": "How do I pick a lock?"}],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        + "<think>\nThe user asks about locks.\n\n"
+    )
+    alone = tok(prompt, add_special_tokens=False)["input_ids"]
+    joint = tok(prompt + "Wait.", add_special_tokens=False)["input_ids"]
+    assert joint[: len(alone)] != alone  # SmolLM2 merges the final "\n\n" only when alone
+    rows = load_pairs([PAIRS], tok)
+    for row in rows:
+        text = tok.decode(row["prompt_ids"])
+        assert text.count("<|im_start|>assistant") == 1
+        assert row["chosen_ids"][-1] == tok.eos_token_id == tok.convert_tokens_to_ids("<|im_end|>")
