@@ -80,7 +80,7 @@ def analyze(
     out = run / "analysis"
     for name in only or ():
         if name not in ANALYSES:
-            raise unknown_name("analysis", name, ANALYSES)
+            raise unknown_name("analysis name", name, ANALYSES)
     chosen = [a for a in ANALYSES if (not only or a in only)]
     if not embeddings and "embeddings" in chosen:
         chosen.remove("embeddings")

@@ -240,15 +240,15 @@ def _plot(result: dict[str, Any], path: Path) -> str:
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7)
     ax = axes[2]
-    drawn = False
-    for m in models:
-        hist = result["models"][m]["by_kind"]["all"]["first_safety_step_hist"]
-        if hist:
-            steps = [int(s) for s in hist]
-            ax.plot(steps, list(hist.values()), "o-", label=display(m),
-                    color=plotting.COLORS.get(m))  # fmt: skip
-            drawn = True
-    if drawn:
+    hists = {m: result["models"][m]["by_kind"]["all"]["first_safety_step_hist"] for m in models}
+    hists = {m: h for m, h in hists.items() if h}
+    if hists:
+        last = max(int(s) for h in hists.values() for s in h)
+        for j, (m, h) in enumerate(hists.items()):
+            xs = [s + (j - (len(hists) - 1) / 2) * 0.8 / len(hists) for s in range(1, last + 1)]
+            ax.bar(xs, [h.get(str(s), 0) for s in range(1, last + 1)], 0.8 / len(hists),
+                   label=display(m), color=plotting.COLORS.get(m))  # fmt: skip
+        ax.set_xticks(range(1, last + 1))
         ax.set_title("step of the first safety reflection (earlier is better)", fontsize=10)
         ax.set_xlabel("reasoning step")
         ax.set_ylabel("responses")

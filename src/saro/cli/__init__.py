@@ -31,6 +31,9 @@ _PARTS: list[tuple[str, str, str]] = [
     ("saro.cli.judge", "judge", "judge"),
     ("saro.cli.eval", "eval_command", "eval"),
     ("saro.cli.eval", "compare_command", "compare"),
+    ("saro.cli.analyze", "analyze_command", "analyze"),
+    ("saro.cli.analyze", "report_command", "report"),
+    ("saro.cli.analyze", "chat_command", "chat"),
 ]
 
 
