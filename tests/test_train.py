@@ -155,3 +155,23 @@ def test_resume_continues_from_the_saved_step(tmp_path, tiny_model_dir):
     assert steps == [1, 2, 3, 4]  # no step twice, none missing
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "done" and run["global_step"] == 4
+
+
+def test_padding_free_packing_gives_the_padded_loss_on_cpu(tmp_path, tiny_model_dir):
+    """TRL's BFD packing flattens a batch into one row; transformers then builds a block-diagonal
+    mask from the position ids for sdpa/eager, so packing is exact on CPU, with no padding."""
+
+    def batch_loss(**extra):
+        values = sft_values(tiny_model_dir, tmp_path / "p", per_device_train_batch_size=6, **extra)
+        trainer = sft.build_trainer(build_config("sft", values))
+        ds = trainer.train_dataset
+        batch = trainer.data_collator([ds[i] for i in range(len(ds))])
+        trainer.model.eval()
+        with torch.no_grad():
+            return trainer.compute_loss(trainer.model, batch).item(), batch
+
+    padded, padded_batch = batch_loss()
+    packed, packed_batch = batch_loss(packing=True)
+    assert (padded_batch["attention_mask"] == 0).any()  # the padded batch wastes tokens
+    assert packed_batch["input_ids"].shape[0] == 1 and "attention_mask" not in packed_batch
+    assert packed == pytest.approx(padded, rel=1e-5)
