@@ -110,7 +110,7 @@ def verdict(table: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     for col in COLUMNS:
         if col.better is None:
             continue
-        saro = table["saro"][col.key]
+        saro = table["saro"].get(col.key) or {}
         if saro.get("value") is None:
             sentences.append(f"{col.label}: SaRO has no result, so no comparison.")
             continue
@@ -118,7 +118,7 @@ def verdict(table: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         for b in BASELINES:
             if b not in table:
                 continue
-            c = compare(saro, table[b][col.key], col.better)
+            c = compare(saro, table[b].get(col.key) or {}, col.better)
             if c is None:
                 continue
             comparisons.setdefault(col.key, {})[b] = c
