@@ -104,23 +104,24 @@ def prepare_run_dir(config: Any) -> tuple[Path, Path | None, bool]:
     out = Path(config.output_dir)
     want = config_hash(config)
     run = read_run(out)
-    has_files = out.is_dir() and any(out.iterdir())
-    resume_from = None
-    if is_main_process() and has_files:
+    # Every process reaches the same verdict from the same files (nothing is written before the
+    # barrier below), so all of them raise, return or go on together.
+    wipe = False
+    if out.is_dir() and any(out.iterdir()):
         if run is None:
             raise SaroError(
                 f"Output dir {str(out)!r} holds files that are not a saro run.",
                 "Choose an empty or new output_dir.",
             )
         if config.overwrite:
-            shutil.rmtree(out)
+            wipe = True
         elif run.get("config_hash") != want:
             raise SaroError(
                 f"Output dir {str(out)!r} holds a different run (config hash "
                 f"{run.get('config_hash')} != {want}).",
                 "Pass --overwrite to replace it, or choose another output_dir.",
             )
-        elif run.get("status") == "done" and not config.resume:
+        elif run.get("status") == "done":  # finished: reuse it, even when asked to resume
             return out, None, True
         elif not config.resume and last_checkpoint(out) is not None:
             raise SaroError(
@@ -128,10 +129,11 @@ def prepare_run_dir(config: Any) -> tuple[Path, Path | None, bool]:
                 "Pass --resume to continue it from its last checkpoint, or --overwrite.",
             )
     wait_for_everyone()
+    if wipe and is_main_process():
+        shutil.rmtree(out)
+    wait_for_everyone()
     out.mkdir(parents=True, exist_ok=True)
-    if config.resume:
-        resume_from = last_checkpoint(out)
-    return out, resume_from, False
+    return out, last_checkpoint(out) if config.resume else None, False
 
 
 def load_tokenizer(path: str, *, trust_remote_code: bool = False) -> Any:
