@@ -169,7 +169,6 @@ def test_progress_bar_can_be_silenced(tiny, capsys):
     "opts, match",
     [
         ({"dtype": "float8"}, "Unknown dtype"),
-        ({"quantize": "int3"}, "Unknown quantization"),
         ({"batch_size": 0}, "must be positive"),
     ],
 )

@@ -27,7 +27,6 @@ from saro.engines.cache import GenerationCache
 from saro.errors import SaroError
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
-QUANTIZE = (None, "int8")
 
 
 def _fingerprint(folder: Path) -> str:
@@ -55,7 +54,6 @@ class HFEngine(BaseEngine):
         cache: Optional generation cache.
         device: ``cpu``, ``cuda``, ``cuda:1``...
         trust_remote_code: Allow custom modelling code from the model folder (off by default).
-        quantize: ``None`` or ``int8`` (dynamic int8 Linear layers on CPU; see docs/performance.md).
         threads: Torch intra-op threads (default: leave torch's choice).
     """
 
@@ -72,14 +70,11 @@ class HFEngine(BaseEngine):
         cache: GenerationCache | None = None,
         device: str = "cpu",
         trust_remote_code: bool = False,
-        quantize: str | None = None,
         threads: int | None = None,
     ):
         super().__init__(cache=cache)
         if dtype not in DTYPES:
             raise SaroError(f"Unknown dtype {dtype!r}.", f"Use one of: {', '.join(DTYPES)}.")
-        if quantize not in QUANTIZE:
-            raise SaroError(f"Unknown quantization {quantize!r}.", "Use int8 or leave it unset.")
         if batch_size < 1 or max_batch_tokens < 1 or max_prefill_tokens < 1:
             raise SaroError("batch_size and the token caps must be positive.", "Pass values >= 1.")
         from saro.models import resolve_model
@@ -88,7 +83,6 @@ class HFEngine(BaseEngine):
         self.folder = resolve_model(model, trust_remote_code=trust_remote_code)
         self.device = device
         self.dtype_name = _resolve_dtype(dtype, device)
-        self.quantize = quantize
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
         self.max_prefill_tokens = max_prefill_tokens
@@ -97,8 +91,6 @@ class HFEngine(BaseEngine):
         self._model = None
         self._tokenizer = None
         self._identity = f"hf:{self.folder.resolve()}:{_fingerprint(self.folder)}:{self.dtype_name}"
-        if quantize:
-            self._identity += f":{quantize}"
 
     # -- loading ------------------------------------------------------------------------------
     @property
@@ -130,12 +122,7 @@ class HFEngine(BaseEngine):
                 dtype=getattr(torch, self.dtype_name),
                 trust_remote_code=self.trust_remote_code,
             )
-            model = model.to(self.device).eval()
-            if self.quantize == "int8":
-                from torch.ao.quantization import quantize_dynamic
-
-                model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-            self._model = model
+            self._model = model.to(self.device).eval()
         return self._model
 
     # -- BaseEngine ---------------------------------------------------------------------------
@@ -249,7 +236,6 @@ def describe(engine: HFEngine) -> str:
             "model": engine.model_name,
             "folder": str(engine.folder),
             "dtype": engine.dtype_name,
-            "quantize": engine.quantize,
             "batch_size": engine.batch_size,
             "max_batch_tokens": engine.max_batch_tokens,
         }
