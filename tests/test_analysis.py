@@ -232,3 +232,22 @@ def test_analyze_cli(tmp_path, capsys):
     assert "Did you mean 'reflection'" in capsys.readouterr().err
     assert main(["analyze", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_detector_on_the_shipped_seed_traces():
+    """The shape quoted in saro.analysis.reflection's docstring: seed traces cite the policy
+    (safety reflection) but rarely say "wait" (explicit reflection); math has neither. Rates,
+    not counts, so adding seed traces does not break the test."""
+    from collections import Counter
+
+    from saro.build.seed import read_seed_records
+
+    det, n, safety, explicit = Detector(), Counter(), Counter(), Counter()
+    for rec in read_seed_records():
+        r = read_response(rec["steps"], decision(rec["answer"]), det)
+        n[rec["kind"]] += 1
+        safety[rec["kind"]] += r.safety_reflection
+        explicit[rec["kind"]] += r.reflection
+    for kind in ("harmful", "jailbreak", "benign"):
+        assert safety[kind] / n[kind] > 0.8 and explicit[kind] / n[kind] < 0.15, kind
+    assert safety["math"] == explicit["math"] == 0 and n["math"] > 0
