@@ -189,3 +189,29 @@ def test_a_tokenizer_without_chat_template_is_a_user_error(tiny, tmp_path):
     (folder / "tokenizer_config.json").write_text(json.dumps(cfg))
     with pytest.raises(SaroError, match="no chat template"):
         make_engine("hf", model=str(folder)).generate(reqs()[:1], progress=False)
+
+
+def _draw(logits, params, n=4000):
+    from saro.engines.hf_batch import Row, sample
+
+    rows = [Row(i, [0], seed=i) for i in range(n)]
+    return torch.bincount(sample(logits.expand(n, -1), rows, params), minlength=logits.shape[-1])
+
+
+def test_sampler_follows_the_tempered_distribution():
+    from saro.engines.base import SamplingParams
+
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]])
+    for temperature in (1.0, 0.5):
+        want = torch.softmax(logits[0] / temperature, -1)
+        got = _draw(logits, SamplingParams(temperature=temperature)) / 4000
+        assert torch.allclose(got, want, atol=0.03), (temperature, got, want)
+
+
+def test_sampler_top_p_keeps_the_smallest_nucleus():
+    from saro.engines.base import SamplingParams
+
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    counts = _draw(logits, SamplingParams(temperature=1.0, top_p=0.7))
+    assert counts[2:].sum() == 0  # 0.5 + 0.3 >= 0.7: the nucleus is the first two tokens
+    assert abs(counts[0] / counts.sum() - 0.5 / 0.8) < 0.03
