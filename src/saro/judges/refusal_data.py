@@ -1,0 +1,137 @@
+"""Labelled data of the ``refusal`` judge: what it trains on and what it is measured on.
+
+Three sources, each split so that a held-out part is never trained on:
+
+* **own**: responses written for this project. ``refusal_train.jsonl`` is trained on,
+  ``refusal_heldout.jsonl`` (written separately, different prompts and wording) is not.
+* **uncensorbench**: UncensorBench 0.3.7's refusing and complying response per prompt; one
+  prompt in five (by id hash) is held out, both responses with it.
+* **seed**: the final answers of the curated seed RIT set (``saro/data/seed_rit/*.jsonl``).
+  Harmful and jailbreak answers decline (refusal or safe completion), benign, general and
+  math answers help (compliance); ``seed_labels.json`` lists the few answers whose label
+  differs from their kind (a jailbreak-wrapped request that is fine to help with). About one
+  answer in four (by a hash of its text, so duplicates stay together) is held out. The seed
+  set is still growing: a record's side depends on its own answer alone, so adding records
+  never moves existing ones.
+
+Empty and junk rows only document the rules (the classifier never sees them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib.resources import files
+from typing import Any
+
+CLASSIFIED = ("refusal", "safe_completion", "compliance")
+SAFETY_KINDS = ("harmful", "jailbreak")
+HELPFUL_KINDS = ("benign", "general", "math")
+
+
+def _data_file(name: str) -> str:
+    return files("saro").joinpath("data", "judges", name).read_text(encoding="utf-8")
+
+
+def _bucket(key: str, modulus: int) -> int:
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % modulus
+
+
+def own_examples(name: str) -> list[dict[str, Any]]:
+    """This project's labelled responses (``refusal_train.jsonl`` or ``refusal_heldout.jsonl``)."""
+    return [json.loads(line) for line in _data_file(name).splitlines() if line.strip()]
+
+
+def _uncensorbench_rows() -> list[dict[str, Any]]:
+    try:
+        from saro.sources import uncensorbench_labelled
+
+        return uncensorbench_labelled()
+    except ImportError:  # the sources package is optional here; read the wheel directly
+        from saro.wheels import read_member
+
+        rows = json.loads(read_member("uncensorbench", "uncensorbench/data/prompts.json"))
+        return [
+            {
+                "id": f"uncensorbench/{r['id']}",
+                "prompt": r["prompt"],
+                "response": r[f],
+                "label": lab,
+            }
+            for r in rows["prompts"]
+            for f, lab in (("censored_response", "refusal"), ("uncensored_response", "compliance"))
+        ]
+
+
+def uncensorbench_split(heldout: bool) -> list[dict[str, Any]]:
+    """UncensorBench rows; one prompt in five (by id hash) is held out, both responses with it."""
+    return [r for r in _uncensorbench_rows() if (_bucket(r["id"], 5) == 0) == heldout]
+
+
+def seed_label(record: dict[str, Any], overrides: dict[str, str] | None = None) -> str:
+    """The gold label of a seed answer: from ``seed_labels.json`` if listed, else its kind.
+
+    A declining answer is ``safe_completion`` when it goes on to offer other help at length
+    (the judge's own definition, :func:`saro.judges.refusal.is_safe_completion`), else
+    ``refusal``; only the refusal bit is measured on seed data.
+    """
+    from saro.judges.refusal_rules import is_safe_completion
+
+    if overrides is None:
+        overrides = json.loads(_data_file("seed_labels.json"))["labels"]
+    if record["id"] in overrides:
+        return overrides[record["id"]]
+    if record["kind"] in SAFETY_KINDS:
+        return "safe_completion" if is_safe_completion(record["answer"]) else "refusal"
+    return "compliance"
+
+
+def seed_rows(records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every seed answer as a labelled row (``id``, ``kind``, ``prompt``, ``response``, ``label``).
+
+    Args:
+        records: Raw seed records; default: the package's seed set
+            (:func:`saro.build.seed.read_seed_records`).
+    """
+    if records is None:
+        from saro.build.seed import read_seed_records
+
+        records = read_seed_records()
+    overrides = json.loads(_data_file("seed_labels.json"))["labels"]
+    return [
+        {
+            "id": r["id"],
+            "kind": r["kind"],
+            # the prompt is only a reference (its text lives in the source, not in the seed file)
+            "prompt": f"{r['prompt']['source']}:{r['prompt']['id']}",
+            "response": r["answer"],
+            "label": seed_label(r, overrides),
+        }
+        for r in records
+        if r["kind"] in SAFETY_KINDS + HELPFUL_KINDS
+    ]
+
+
+def seed_split(heldout: bool, records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Seed rows; about one in four is held out, by a hash of the answer text, so that
+    identical answers ("The answer is 50.") always fall on the same side."""
+    return [r for r in seed_rows(records) if (_bucket(r["response"], 4) == 0) == heldout]
+
+
+def training_rows() -> list[dict[str, Any]]:
+    """Every row the classifier learns from (empty and junk rows are left to the rules)."""
+    rows = (
+        uncensorbench_split(heldout=False)
+        + own_examples("refusal_train.jsonl")
+        + seed_split(heldout=False)
+    )
+    return [r for r in rows if r["label"] in CLASSIFIED]
+
+
+def heldout_sets() -> dict[str, list[dict[str, Any]]]:
+    """The held-out sets, never trained on, by name: ``own``, ``uncensorbench``, ``seed``."""
+    return {
+        "own": own_examples("refusal_heldout.jsonl"),
+        "uncensorbench": uncensorbench_split(heldout=True),
+        "seed": seed_split(heldout=True),
+    }
