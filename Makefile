@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/saro demo
+	$(BIN)/saro run --config configs/demo.yaml --out runs/demo
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -66,6 +66,7 @@ class EvalConfig:
         max_new_tokens: Generation budget (None: each suite's default).
         judges: Safety judge specs; the first gives the headline numbers.
         models: Which models to evaluate.
+        engine: Generation engine for evaluation (``hf`` or ``vllm``).
     """
 
     suites: list[str] = field(
@@ -75,6 +76,7 @@ class EvalConfig:
     max_new_tokens: int | None = None
     judges: list[str] = field(default_factory=lambda: ["refusal"])
     models: list[str] = field(default_factory=lambda: list(MODELS))
+    engine: str = "hf"
 
 
 @dataclass
@@ -127,7 +129,27 @@ def load_run_config(path: str | Path, overrides: list[str] | None = None) -> Run
     for m in cfg.eval.models:
         if m not in MODELS:
             raise unknown_name("model key", m, MODELS)
+    check_train_sections(cfg)
     return cfg
+
+
+TRAIN_KINDS = {"rw": "sft", "safety_sft": "sft", "saro": "dpo", "direct_dpo": "dpo"}
+
+
+def check_train_sections(cfg: RunConfig) -> None:
+    """Validate every ``train`` section now, so a typo fails before hours of work."""
+    from saro.train.config import build_config
+
+    for key, kind in TRAIN_KINDS.items():
+        values = {
+            **cfg.train.get(key, {}),
+            "model_name_or_path": cfg.base_model,
+            "output_dir": "unused",
+        }
+        values["train_file" if kind == "sft" else "train_files"] = (
+            "unused.jsonl" if kind == "sft" else ["unused.jsonl"]
+        )
+        build_config(kind, values, source=f"train.{key}")
 
 
 class Run:

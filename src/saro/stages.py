@@ -104,6 +104,7 @@ def _eval(key: str) -> Any:
             e.suites,
             run.path("eval", key),
             limit=e.limit,
+            engine=e.engine,
             judges=e.judges,
             max_new_tokens=e.max_new_tokens,
             seed=run.cfg.seed,
