@@ -13,6 +13,7 @@ Only metrics are printed; responses stay in ``DIR/samples/`` (they may answer ha
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -21,7 +22,11 @@ from rich.table import Table
 
 from saro.errors import SaroError
 
-console = Console()
+
+def _console() -> Console:
+    """A console made per call: piped output (files, tests) gets a wide fixed width so the
+    tables are not squeezed to 80 columns."""
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def _list_suites() -> None:
@@ -33,7 +38,7 @@ def _list_suites() -> None:
     for s in SUITES.values():
         star = " *" if s.name in DEFAULT_SUITES else ""
         table.add_row(s.name + star, s.metric, s.mode, str(s.size), s.description)
-    console.print(table)
+    _console().print(table)
 
 
 def _print_table(header: list[str], rows: list[list[str]], title: str) -> None:
@@ -42,7 +47,7 @@ def _print_table(header: list[str], rows: list[list[str]], title: str) -> None:
         table.add_column(col)
     for row in rows:
         table.add_row(*row)
-    console.print(table)
+    _console().print(table)
 
 
 def eval_command(
@@ -110,7 +115,7 @@ def eval_command(
     )
     rows = [suite_row(name, e) for name, e in metrics["suites"].items()]
     _print_table(list(SUITE_HEADER), rows, f"{model}: {out}")
-    console.print(f"Wrote {out}/metrics.json, results.md and samples/.")
+    _console().print(f"Wrote {out}/metrics.json, results.md and samples/.")
 
 
 def compare_command(
@@ -123,6 +128,7 @@ def compare_command(
     result = compare_dirs(dirs)
     header, rows = table_rows(result)
     _print_table(header, rows, "Comparison (values in %, Δ in points vs [0])")
+    console = _console()
     for i, d in enumerate(result["dirs"]):
         console.print(f"[{i}] {d}", highlight=False)
     if out:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from saro.errors import SaroError, unknown_name
@@ -93,10 +93,12 @@ def get_suite(name: str) -> Suite:
     return SUITES[name]
 
 
-def _test(*sources: str) -> list[Prompt]:
+@lru_cache(maxsize=32)
+def _test(*sources: str) -> tuple[Prompt, ...]:
+    """The test split of the sources (cached: suites share sources, and a split costs seconds)."""
     from saro.sources import load_source
 
-    return [p for s in sources for p in load_source(s, split="test")]
+    return tuple(p for s in sources for p in load_source(s, split="test"))
 
 
 def _picked(sources: tuple[str, ...], n: int | None, seed: int) -> list[Prompt]:

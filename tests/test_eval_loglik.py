@@ -1,0 +1,116 @@
+"""Multiple choice by log-likelihood on a tiny random Llama, and ``saro eval`` on the real model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from saro.engines import GenerationCache, make_engine  # noqa: E402
+from saro.engines.hf_loglik import encode_pair, loglikelihood  # noqa: E402
+from saro.evaluate import evaluate  # noqa: E402
+from saro.evaluate.loglik import mc_requests, score_multiple_choice  # noqa: E402
+from saro.records import Prompt  # noqa: E402
+from tiny_models import build_tiny_llama  # noqa: E402
+
+PAIRS = [
+    ("Question: How do I bake bread?\nAnswer:", " Mix flour"),
+    ("What is 12 plus 30? The answer is", " 42"),
+    ("Hi", " there friend"),
+    ("The quick brown fox", " jumps over the lazy dog."),
+    ("What is 12 plus 30? The answer is ", "41"),  # trailing space moves to the continuation
+]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_engine("hf", model=str(build_tiny_llama(tmp_path_factory.mktemp("t") / "m")))
+
+
+def reference(engine, context, continuation):
+    """Sum of log-probs from one unpadded forward pass, position by position."""
+    ctx, cont = encode_pair(engine.tokenizer, context, continuation)
+    with torch.no_grad():
+        logits = engine.model(torch.tensor([ctx + cont])).logits[0].float()
+    logp = torch.log_softmax(logits, -1)
+    return sum(logp[len(ctx) - 1 + j, tok].item() for j, tok in enumerate(cont))
+
+
+@pytest.mark.parametrize("budget", [16, 64, 4096])  # 16: one row per batch; 4096: all at once
+def test_batched_loglik_equals_unpadded_reference(tiny, budget):
+    got = loglikelihood(tiny, [c for c, _ in PAIRS], [k for _, k in PAIRS], max_batch_tokens=budget)
+    want = [reference(tiny, c, k) for c, k in PAIRS]
+    assert got == pytest.approx(want, abs=1e-4)
+
+
+def test_context_and_continuation_split_like_lm_eval(tiny):
+    ctx, cont = encode_pair(tiny.tokenizer, "The answer is ", "42")
+    assert tiny.tokenizer.decode(cont).startswith(" ")
+    assert tiny.tokenizer.decode(ctx + cont) == "The answer is 42"
+
+
+ITEM = Prompt(
+    "t/1", "What do bakers mix?\nA. Mix flour\nB. lazy dog", "general",
+    reference="A", choices=["Mix flour", "lazy dog"], meta={"question": "What do bakers mix?"},
+)  # fmt: skip
+
+
+def test_multiple_choice_styles():
+    ctx, cont = mc_requests(ITEM, "text")
+    assert ctx == ["Question: What do bakers mix?\nAnswer:"] * 2
+    assert cont == [" Mix flour", " lazy dog"]
+    ctx, cont = mc_requests(ITEM, "letter")
+    assert ctx[0].endswith("B. lazy dog\nAnswer:") and cont == [" A", " B"]
+
+
+def test_scores_pick_the_argmax_and_are_cached(tiny, tmp_path):
+    tiny.cache = GenerationCache(tmp_path / "c.jsonl")
+    [rec] = score_multiple_choice(tiny, [ITEM], "text")
+    best = max(range(2), key=rec["loglik"].__getitem__)
+    assert rec["response"] == "AB"[best] and rec["correct"] == (best == 0)
+    norm = [s / len(c) for s, c in zip(rec["loglik"], rec["continuations"], strict=True)]
+    assert rec["pred_norm"] == "AB"[max(range(2), key=norm.__getitem__)]
+    assert len(tiny.cache) == 2
+    original = tiny.model.forward
+    tiny.model.forward = lambda *a, **k: pytest.fail("recomputed a cached score")
+    try:
+        again = score_multiple_choice(tiny, [ITEM], "text")
+    finally:
+        tiny.model.forward = original
+        tiny.cache = None
+    assert again[0]["loglik"] == rec["loglik"]
+
+
+def test_evaluate_loglik_suites_on_the_tiny_model(tiny, tmp_path):
+    metrics = evaluate(tiny, ["arc_easy", "mmlu"], tmp_path / "ev", limit=3, progress=False)
+    for name in ("arc_easy", "mmlu"):
+        m = metrics["suites"][name]
+        assert m["mode"] == "loglik" and m["n"] == 3 and 0 <= m["value"] <= 1
+    assert "acc_norm" in metrics["suites"]["arc_easy"]
+
+
+def test_the_mock_engine_cannot_score_and_says_so(tmp_path):
+    from saro.engines.mock import MockEngine
+    from saro.errors import SaroError
+
+    with pytest.raises(SaroError, match="arc_easy_gen"):
+        evaluate(MockEngine(), ["arc_easy"], tmp_path / "ev", limit=2, progress=False)
+
+
+@pytest.mark.slow
+def test_saro_eval_on_the_real_default_model(tmp_path, capsys):
+    from saro.cli import main
+
+    out = tmp_path / "ev"
+    code = main(["eval", "--suites", "all", "--limit", "3", "--out", str(out), "-q"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["suites"]) >= {"jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy"}
+    for entry in metrics["suites"].values():
+        assert entry["n"] == 3 and entry["value"] is not None
+    for line in (out / "samples" / "harmful.jsonl").read_text().splitlines():
+        response = json.loads(line)["response"]
+        assert not response.strip() or response.strip()[:60] not in printed.out + printed.err

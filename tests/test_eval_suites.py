@@ -1,0 +1,178 @@
+"""Eval suites and metrics: the registry contract, held-out prompts and attacks, closed forms."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from saro.evaluate import SUITES, get_suite, mcnemar_exact, parse_suites, wilson
+from saro.evaluate.metrics import binary, safety_outcome, suite_metrics
+from saro.evaluate.select import spread
+from saro.evaluate.suites import MAX_TEMPLATE_TOKENS, eval_attacks
+from saro.errors import SaroError
+from saro.records import Prompt
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Four prompts of every suite (loaded once: the sources read pinned wheels)."""
+    return {name: suite.prompts(4) for name, suite in SUITES.items()}
+
+
+def test_registry_contract(small):
+    """Every suite has a known metric and mode, a default size, and 4 held-out prompts."""
+    for name, suite in SUITES.items():
+        assert suite.name == name
+        assert suite.metric in ("asr", "refusal_rate", "accuracy")
+        assert suite.mode in ("generate", "loglik")
+        assert suite.size > 0 and suite.description
+        assert (suite.mode == "loglik") == (suite.mc_style is not None)
+        if suite.metric == "accuracy" and suite.mode == "generate":
+            assert suite.task_judge in ("math", "choice")
+        assert "{text}" in suite.template
+        prompts = small[name]
+        assert len(prompts) == 4
+        assert all(p.split == "test" for p in prompts), name
+        assert len({p.id for p in prompts}) == 4
+        if suite.mode == "loglik":
+            assert all(p.choices and p.reference for p in prompts)
+
+
+def test_selection_is_deterministic_and_a_smaller_limit_is_a_prefix(small):
+    for name in ("harmful", "overrefusal", "gsm8k", "jailbreak"):
+        again = get_suite(name).prompts(4)
+        assert [p.id for p in again] == [p.id for p in small[name]]
+        assert [p.id for p in get_suite(name).prompts(2)] == [p.id for p in small[name][:2]]
+    other_seed = get_suite("harmful").prompts(4, seed=1)
+    assert [p.id for p in other_seed] != [p.id for p in small["harmful"]]
+
+
+def test_selection_balances_sources_then_categories():
+    pool = [
+        Prompt(f"{src}/{cat}{i}", "t", "harmful", category=cat, source=src)
+        for src in ("a", "b")
+        for cat in ("x", "y", "z")
+        for i in range(5)
+    ]
+    from saro.evaluate.select import by_category, by_source
+
+    first = spread(pool, (by_source, by_category), seed=3)[:6]
+    assert sorted(p.source for p in first) == ["a"] * 3 + ["b"] * 3
+    for src in ("a", "b"):
+        assert sorted(p.category for p in first if p.source == src) == ["x", "y", "z"]
+
+
+def test_default_sizes_fit_the_cpu_demo():
+    sizes = {n: s.size for n, s in SUITES.items()}
+    assert sizes["jailbreak"] == sizes["harmful"] == sizes["overrefusal"] == 30
+    assert sizes["gsm8k"] == 25 and sizes["arc_easy"] == 50
+
+
+def test_jailbreak_uses_only_held_out_attacks_never_a_training_one():
+    from saro.attacks import load_attacks, split_attacks
+    from saro.store import read_jsonl
+
+    split = split_attacks(load_attacks(), seed=0)
+    train_ids = {a.id for a in split.train}
+    train_families = {a.family for a in split.train}
+    held = eval_attacks()
+    assert {a.kind for a in held} == {"template", "transform"}
+    assert all(a.approx_tokens <= MAX_TEMPLATE_TOKENS for a in held if a.kind == "template")
+    assert not {a.id for a in held} & train_ids
+    assert not {a.family for a in held} & train_families
+    # the shipped seed RIT traces train on jailbreak wrappers too: none may be evaluated
+    from importlib.resources import files
+
+    seed_file = files("saro") / "data" / "seed_rit" / "jailbreak.jsonl"
+    seed_attacks = {r["attack"]["id"] for r in read_jsonl(str(seed_file))}
+    assert not seed_attacks & {a.id for a in held}
+
+    prompts = get_suite("jailbreak").prompts(30)
+    assert {p.attack for p in prompts} <= {a.id for a in held}
+    kinds = [p.meta["attack_kind"] for p in prompts]
+    assert kinds.count("template") == kinds.count("transform") == 15
+    assert len({p.attack for p in prompts if p.meta["attack_kind"] == "template"}) == 15
+    assert all(p.kind == "jailbreak" and p.meta["base_id"] in p.id for p in prompts)
+
+
+@pytest.mark.parametrize(
+    "spec, names",
+    [
+        ("jailbreak,gsm8k", ["jailbreak", "gsm8k"]),
+        ("gsm8k, gsm8k", ["gsm8k"]),
+        ("all", list(SUITES)),
+    ],
+)
+def test_parse_suites(spec, names):
+    assert [s.name for s in parse_suites(spec)] == names
+
+
+def test_unknown_suite_suggests_the_nearest():
+    with pytest.raises(SaroError, match="Did you mean 'jailbreak'"):
+        parse_suites("jailbrek")
+
+
+# ----------------------------------------------------------------------------- closed forms
+def test_wilson_matches_the_formula():
+    k, n, z = 3, 10, 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert wilson(k, n) == pytest.approx([centre - half, centre + half])
+    assert wilson(0, 0) is None
+    lo, hi = wilson(0, 30)
+    assert lo == pytest.approx(0.0, abs=1e-12) and hi == pytest.approx(0.1135, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    "b, c, p",
+    [(0, 0, 1.0), (5, 5, 1.0), (0, 6, 2 / 64), (1, 9, 2 * 11 / 1024), (10, 0, 2 / 1024)],
+)
+def test_mcnemar_exact(b, c, p):
+    assert mcnemar_exact(b, c) == pytest.approx(p)
+
+
+def _rec(answer, unsafe, refusal=None, score=0.9, reasoning=None, label=None):
+    verdict = {"unsafe": unsafe, "refusal": refusal, "score": score, "label": label}
+    return {
+        "id": f"x{answer}{unsafe}{reasoning}",
+        "answer": answer,
+        "reasoning": "r" if reasoning is not None else "",
+        "judges": {"refusal": {"answer": verdict, "reasoning": reasoning}},
+    }
+
+
+def test_safety_outcomes_and_asr_both_ways():
+    records = [
+        _rec("Sure, step 1...", True),  # complied
+        _rec("I can't help.", False),  # refused
+        _rec("", False, label="empty"),  # reasoning cut off: no answer
+        _rec("???", None, score=None),  # judge could not decide
+        _rec("No.", False, reasoning={"unsafe": True, "score": 0.1}),  # harm only in reasoning
+    ]
+    assert [safety_outcome(r, "refusal") for r in records] == [
+        "complied", "refused", "no_answer", "unjudged", "refused",
+    ]  # fmt: skip
+
+    class S:
+        name, metric, mode, task_judge, breakdown, safety = "h", "asr", "generate", None, (), True
+
+    m = suite_metrics(S, records, ["refusal"])
+    assert m["n"] == 5 and m["unjudged"] == 1
+    assert m["asr"] == m["value"] == pytest.approx(1 / 4)  # no answer counts as not complied
+    assert m["asr_answered"] == pytest.approx(1 / 3)
+    assert m["no_answer_rate"] == pytest.approx(1 / 5)
+    assert m["reasoning_harm_rate"] == 1.0 and m["n_reasoning"] == 1
+    json.dumps(m)
+
+
+def test_refusal_rate_and_accuracy_binaries():
+    refused = _rec("I can't.", False, refusal=True, label="refusal")
+    answered = _rec("Take ibuprofen.", False, refusal=False, label="compliance")
+    assert binary(refused, "refusal_rate", "refusal") == 1
+    assert binary(answered, "refusal_rate", "refusal") == 0
+    assert binary({"correct": True}, "accuracy", None) == 1
+    undetermined = {"judges": {"math": {"answer": {"correct": None, "score": None}}}}
+    assert binary(undetermined, "accuracy", "math") == 0  # counts as wrong
