@@ -7,11 +7,11 @@ import math
 
 import pytest
 
+from saro.errors import SaroError
 from saro.evaluate import SUITES, get_suite, mcnemar_exact, parse_suites, wilson
 from saro.evaluate.metrics import binary, safety_outcome, suite_metrics
 from saro.evaluate.select import spread
 from saro.evaluate.suites import MAX_TEMPLATE_TOKENS, eval_attacks
-from saro.errors import SaroError
 from saro.records import Prompt
 
 
