@@ -76,6 +76,7 @@ def test_dpo_trains_with_precomputed_reference_and_per_level_eval_curves(tmp_pat
         eval_fraction=0.4,
         eval_strategy="steps",
         eval_steps=3,
+        train_sampling_strategy="group_by_length",
     )
     out = dpo.main(build_config("dpo", values))
     metrics = read_metrics(out)

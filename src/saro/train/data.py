@@ -175,7 +175,8 @@ def load_pairs(
 ) -> list[dict[str, Any]]:
     """Read, check, normalise and tokenize preference pairs from one or more files.
 
-    Returns dicts with ``prompt_ids``, ``chosen_ids``, ``rejected_ids``, ``level``, ``kind``.
+    Returns dicts with ``prompt_ids``, ``chosen_ids``, ``rejected_ids``, ``level``, ``kind`` and
+    ``length`` (prompt plus the longer completion, read by ``group_by_length`` sampling).
     Pairs whose prompt alone fills ``max_length`` are dropped (no completion token would be left).
     """
     markup = _markup(tokenizer)
@@ -222,7 +223,9 @@ def load_pairs(
             row = tokenize_pair(*texts, tokenizer)
             if max_length is not None and len(row["prompt_ids"]) >= max_length:
                 continue
+            longest = max(len(row["chosen_ids"]), len(row["rejected_ids"]))
             row.update(level=level, kind=str(rec.get("kind", "")))
+            row["length"] = len(row["prompt_ids"]) + longest  # for group_by_length batching
             out.append(row)
             if limit and len(out) >= limit:
                 return out

@@ -47,6 +47,11 @@ class PretokenizedDPOTrainer(DPOTrainer):
     end (see :mod:`saro.train.data`). Untokenized datasets still go through TRL's own path.
     """
 
+    def _set_signature_columns_if_needed(self):
+        super()._set_signature_columns_if_needed()
+        if "length" not in self._signature_columns:  # keep it for group_by_length sampling
+            self._signature_columns = [*self._signature_columns, "length"]
+
     def _prepare_dataset(self, dataset, processing_class, args, dataset_name):
         if "prompt_ids" in (dataset.column_names or []):
             return dataset
