@@ -215,3 +215,8 @@ def test_sampler_top_p_keeps_the_smallest_nucleus():
     counts = _draw(logits, SamplingParams(temperature=1.0, top_p=0.7))
     assert counts[2:].sum() == 0  # 0.5 + 0.3 >= 0.7: the nucleus is the first two tokens
     assert abs(counts[0] / counts.sum() - 0.5 / 0.8) < 0.03
+
+
+def test_a_prompt_longer_than_the_context_is_a_user_error(tiny):
+    with pytest.raises(SaroError, match="exceeds the model's context of 512 tokens"):
+        engine(tiny).generate(reqs(["word " * 600]), max_new_tokens=4, progress=False)

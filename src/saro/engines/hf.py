@@ -18,7 +18,6 @@ refilled from the queue with freshly prefilled prompts.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -156,12 +155,18 @@ class HFEngine(BaseEngine):
         from saro.engines.hf_batch import ContinuousBatcher, Row, row_seed
 
         tok = self.tokenizer
+        context = getattr(self.model.config.get_text_config(), "max_position_embeddings", None)
         rows = []
         for i, job in enumerate(jobs):
             text = self.render(job.request)
             ids = tok(text, add_special_tokens=False).input_ids
-            seed = row_seed(params.seed, text, job.index)
-            rows.append(Row(i, ids, seed))
+            if context and len(ids) + params.max_new_tokens > context:
+                raise SaroError(
+                    f"A prompt has {len(ids)} tokens; with max_new_tokens={params.max_new_tokens} "
+                    f"it exceeds the model's context of {context} tokens.",
+                    "Shorten or drop long prompts, or lower max_new_tokens.",
+                )
+            rows.append(Row(i, ids, row_seed(params.seed, text, job.index)))
         batcher = ContinuousBatcher(
             self.model,
             eos_ids=self.eos_ids(),
@@ -227,16 +232,3 @@ def _resolve_dtype(dtype: str, device: str) -> str:
 
         return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
     return "float32"
-
-
-def describe(engine: HFEngine) -> str:
-    """A one-line JSON summary of the engine's settings (for logs and manifests)."""
-    return json.dumps(
-        {
-            "model": engine.model_name,
-            "folder": str(engine.folder),
-            "dtype": engine.dtype_name,
-            "batch_size": engine.batch_size,
-            "max_batch_tokens": engine.max_batch_tokens,
-        }
-    )
