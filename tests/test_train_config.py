@@ -166,3 +166,20 @@ class _OomTrainer:
 def test_out_of_memory_becomes_a_hint_to_lower_the_batch_or_use_lora():
     with pytest.raises(SaroError, match="per_device_train_batch_size=8.*Lower.*use_lora=true"):
         run_training(_OomTrainer(), None)
+
+
+def test_hash_changes_when_the_data_or_the_starting_run_changes(tmp_path):
+    data = tmp_path / "rit.jsonl"
+    data.write_text(RIT.read_text())
+    base = {"output_dir": str(tmp_path / "o"), "train_file": str(data)}
+    h = config_hash(build_config("sft", base))
+    data.write_text(RIT.read_text() + RIT.read_text())
+    assert config_hash(build_config("sft", base)) != h
+
+    model = tmp_path / "rw"
+    model.mkdir()
+    (model / "run.json").write_text('{"config_hash": "aaa"}')
+    dpo_values = {"output_dir": str(tmp_path / "d"), "model_name_or_path": str(model)}
+    h = config_hash(build_config("dpo", dpo_values))
+    (model / "run.json").write_text('{"config_hash": "bbb"}')
+    assert config_hash(build_config("dpo", dpo_values)) != h

@@ -323,9 +323,14 @@ def resolved_dict(config: Any) -> dict[str, Any]:
 
 
 def config_hash(config: Any) -> str:
-    """A short hash of everything that defines what a run learns (see ``VOLATILE_FIELDS``)."""
+    """A short hash of everything that defines what a run learns.
+
+    That is the config (less ``VOLATILE_FIELDS``) and the inputs it names: regenerated data or a
+    retrained starting model under the same path make a different run.
+    """
     data = {k: v for k, v in resolved_dict(config).items() if k not in VOLATILE_FIELDS}
     data["__class__"] = type(config).__name__
+    data["__inputs__"] = input_fingerprints(config)
     blob = json.dumps(data, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -335,3 +340,24 @@ def _has_accelerator() -> bool:
 
     xpu = getattr(torch, "xpu", None)
     return torch.cuda.is_available() or bool(xpu and xpu.is_available())
+
+
+def input_fingerprints(config: Any) -> dict[str, str]:
+    """Content hashes of the data files, and the run hash of a starting model trained by saro."""
+    files = [getattr(config, "train_file", None), getattr(config, "eval_file", None)]
+    files += list(getattr(config, "train_files", []) or []) + list(
+        getattr(config, "eval_files", []) or []
+    )
+    out = {}
+    for name in filter(None, files):
+        path = Path(name)
+        if path.is_file():
+            out[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    for name in (config.model_name_or_path, getattr(config, "ref_model_name_or_path", None)):
+        run = Path(name or "") / "run.json"
+        if name and run.is_file():
+            try:
+                out[name] = json.loads(run.read_text(encoding="utf-8")).get("config_hash", "")
+            except (OSError, json.JSONDecodeError):
+                out[name] = "?"
+    return out
