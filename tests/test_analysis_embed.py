@@ -31,6 +31,8 @@ def test_embed_shape_and_padding_invariance(tiny):
     assert together.shape == (2, 32) and together.dtype == np.float32
     # mean pooling ignores padding: a short text padded in a batch embeds as it does alone
     np.testing.assert_allclose(together[0], alone[0], atol=1e-5)
+    # batches are sorted by length inside; rows come back in the caller's order
+    np.testing.assert_allclose(emb.embed(texts[::-1]), together[::-1], atol=1e-5)
     assert emb.embed([]).shape == (0, 32)
     assert emb.render("hi").startswith("<|im_start|>user\nhi")
 
@@ -67,3 +69,21 @@ def test_embedding_analysis_without_weights_says_so(tmp_path):
     data = json.loads((run / "analysis" / "embeddings.json").read_text())
     assert data["models"]["saro"] == {"unavailable": "no weights found for model 'saro'"}
     assert calls == ["smollm2-135m"]  # base from run.json config.base_model
+
+
+@pytest.mark.slow
+def test_base_model_overlap_on_real_prompts():
+    """SmolLM2-135M on 10 prompts of each kind from the eval suites (needs the prepared model)."""
+    from saro.analysis.embeddings import overlap_metrics
+    from saro.evaluate.suites import get_suite
+
+    texts, labels = [], []
+    for kind, suite in (("harmful", "harmful"), ("jailbreak", "jailbreak"),
+                        ("benign", "overrefusal")):  # fmt: skip
+        prompts = get_suite(suite).prompts(10, 0)
+        texts += [p.text for p in prompts]
+        labels += [kind] * len(prompts)
+    x = HFEmbedder("smollm2-135m").embed(texts)
+    assert x.shape == (30, 576) and np.isfinite(x).all()
+    m = overlap_metrics(x.astype(np.float64), labels)
+    assert -1 <= m["silhouette"] <= 1 and set(m["centroid_distance"]) == set(m["n"])

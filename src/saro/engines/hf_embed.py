@@ -85,16 +85,22 @@ class HFEmbedder:
         return text
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Return a ``(len(texts), hidden_size)`` float32 array."""
+        """Return a ``(len(texts), hidden_size)`` float32 array, rows in the order of ``texts``."""
         import torch
 
         model, tok = self._load()
-        out: list[np.ndarray] = []
+        # The backbone alone: the LM head's vocabulary projection is most of a small model's
+        # forward cost (SmolLM2: 49k x 576 per token) and the pooling does not need it.
+        backbone = getattr(model, model.base_model_prefix, model)
+        rendered = [self.render(t) for t in texts]
+        # Batches of similar length waste little compute on padding.
+        order = sorted(range(len(rendered)), key=lambda i: len(rendered[i]))
+        out = np.zeros((len(rendered), model.config.hidden_size), dtype=np.float32)
         with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                batch = [self.render(t) for t in texts[start : start + self.batch_size]]
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
                 enc = tok(
-                    batch,
+                    [rendered[i] for i in idx],
                     return_tensors="pt",
                     padding=True,
                     truncation=True,
@@ -102,10 +108,8 @@ class HFEmbedder:
                     # the template already holds the special tokens
                     add_special_tokens=not self.templated,
                 ).to(self.device)
-                hidden = model(**enc, output_hidden_states=True).hidden_states[-1]
+                hidden = backbone(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-                out.append(pooled.float().cpu().numpy())
-        if not out:
-            return np.zeros((0, model.config.hidden_size), dtype=np.float32)
-        return np.concatenate(out).astype(np.float32)
+                out[idx] = pooled.float().cpu().numpy()
+        return out
