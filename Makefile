@@ -24,6 +24,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 test-slow: $(STAMP)
+	@command -v chromium >/dev/null || (apt-get install -y -q chromium >/dev/null 2>&1 || echo "chromium not installed: the report rendering test will skip")
 	$(BIN)/pytest -m slow -o addopts=-q
 
 lint: $(STAMP)

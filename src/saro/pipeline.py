@@ -80,6 +80,19 @@ class EvalConfig:
 
 
 @dataclass
+class AnalysisConfig:
+    """``saro analyze`` settings.
+
+    Attributes:
+        embeddings: Run the embedding-overlap analysis (two models' forward passes).
+        n_per_kind: Prompts per kind for the embedding analysis.
+    """
+
+    embeddings: bool = True
+    n_per_kind: int = 30
+
+
+@dataclass
 class Throughput:
     """Rates ``--dry-run`` uses to estimate time (2-core CPU; see docs/performance.md).
 
@@ -107,6 +120,7 @@ class RunConfig:
         train: Per-stage training settings (``rw``, ``safety_sft``, ``saro``, ``direct_dpo``):
             any ``saro train`` key; paths are filled in by the pipeline.
         eval: Evaluation settings.
+        analysis: Analysis settings.
         throughput: Rates for ``--dry-run`` estimates.
     """
 
@@ -117,6 +131,7 @@ class RunConfig:
     direct: DirectConfig = field(default_factory=DirectConfig)
     train: dict[str, dict[str, Any]] = field(default_factory=dict)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     throughput: Throughput = field(default_factory=Throughput)
 
 

@@ -119,7 +119,8 @@ def _eval(key: str) -> Any:
 def _analyze(run: Run) -> dict[str, Any]:
     from saro.analysis import analyze
 
-    analyze(run.dir)
+    a = run.cfg.analysis
+    analyze(run.dir, embeddings=a.embeddings, n_per_kind=a.n_per_kind)
     return {}
 
 
