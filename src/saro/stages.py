@@ -7,6 +7,8 @@ from typing import Any
 
 from saro.pipeline import DISPLAY, MODELS, Run, Stage
 
+# The ``stage`` each training run records in its run.json.
+STAGE_NAMES = {"rw": "rw", "safety_sft": "safety-sft", "saro": "srpo", "direct_dpo": "direct-dpo"}
 # Rough token counts per record, for --dry-run only.
 RIT_TOKENS, DIRECT_TOKENS = 230, 90
 
@@ -41,7 +43,8 @@ def _train(key: str, kind: str, data: Any, start: Any) -> Any:
 
         values = {**run.cfg.train.get(key, {})}
         out = run.path("models", key)
-        values.update(model_name_or_path=start(run), output_dir=str(out), seed=run.cfg.seed)
+        values.update(model_name_or_path=start(run), output_dir=str(out), seed=run.cfg.seed,
+                      stage=STAGE_NAMES[key])
         values.update(data(run))
         values["resume"] = last_checkpoint(out) is not None
         config = build_config(kind, values, source=f"train.{key}")
