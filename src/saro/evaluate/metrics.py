@@ -34,7 +34,7 @@ def wilson(k: int, n: int, z: float = Z95) -> list[float] | None:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return [max(0.0, centre - half), min(1.0, centre + half)]
+    return [round(max(0.0, centre - half), 10), round(min(1.0, centre + half), 10)]
 
 
 def _verdict(rec: dict[str, Any], judge: str, part: str = "answer") -> dict[str, Any] | None:

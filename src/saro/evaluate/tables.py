@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-LOWER_IS_BETTER = {"asr": True, "refusal_rate": True, "accuracy": False}
+SUMMARY_FIELDS = ("attack_kind", "source")
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -73,8 +73,8 @@ def results_markdown(metrics: dict[str, Any], config: dict[str, Any]) -> str:
         if e.get("unjudged"):
             extra.append(f"{e['unjudged']} unjudged")
         for field, groups in (e.get("breakdown") or {}).items():
-            if field == "attack":
-                continue  # one row per template is too long for the summary; see metrics.json
+            if field not in SUMMARY_FIELDS:
+                continue  # per template or per category is too long here; see metrics.json
             cells = ", ".join(
                 f"{k} {pct(v.get(e['metric']))}% (n={v['n']})" for k, v in groups.items()
             )
