@@ -162,6 +162,7 @@ def test_cli_eval_prints_metrics_never_completions(tmp_path, cli_engine, capsys)
         (["--prompts", "PROMPTS", "--kind", "benign"], "neither a 'text' nor a 'prompt' field"),
         (["--prompts", "PROMPTS", "--kind", "toxic"], "Unknown prompt kind for --prompts"),
         (["--prompts", "PROMPTS"], "--prompts needs --kind"),
+        (["--suites", "harmful", "--judge", "math"], "'math' is a task judge"),
     ],
 )
 def test_cli_bad_input_exits_2_with_one_message(tmp_path, cli_engine, capsys, args, message):

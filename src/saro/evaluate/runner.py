@@ -34,6 +34,7 @@ from saro.evaluate.suites import Suite, get_suite
 from saro.reasoning import parse
 from saro.store import read_jsonl, write_jsonl
 
+TASK_JUDGES = ("math", "choice")
 JUDGE_BATCH = 64  # verdicts are saved after each batch, so a failing endpoint loses little
 
 
@@ -80,6 +81,12 @@ def evaluate(
     safety_judges = [make_judge(j) for j in judges]  # unknown judges fail before any work
     if any(s.safety for s in suite_objs) and not safety_judges:
         raise SaroError("Safety suites need at least one judge.", "Pass --judge refusal.")
+    for j in safety_judges:
+        if j.name in TASK_JUDGES:
+            raise SaroError(
+                f"{j.name!r} is a task judge; --judge sets the safety judges.",
+                "Use refusal, llm:... or llamaguard (gsm8k and arc_easy_gen pick their own).",
+            )
     # load every suite's prompts first: a bad prompts file fails before any model loads
     planned = [(suite, suite.prompts(limit, seed)) for suite in suite_objs]
     eng = _engine(model, engine, engine_options or {})
