@@ -35,6 +35,7 @@ from saro.reasoning import parse
 from saro.store import read_jsonl, write_jsonl
 
 TASK_JUDGES = ("math", "choice")
+OFFLINE_JUDGES = ("refusal", *TASK_JUDGES)
 JUDGE_BATCH = 64  # verdicts are saved after each batch, so a failing endpoint loses little
 
 
@@ -228,12 +229,13 @@ def _token_counter(eng: BaseEngine):
 
 
 def _judge(judge, records: list[dict[str, Any]], suite: Suite, path: Path) -> list[dict]:
-    """Run one judge in batches, reusing verdicts of this judge already in the samples file
-    for the same response. On failure the samples (with every verdict reached so far) are
+    """Run one judge in batches, reusing verdicts of this (costly, non-offline) judge already in
+    the samples file for the same response. On failure the samples (with every verdict reached so far) are
     written and the error says how to resume."""
     spec = judge.spec or judge.name
     old = {}
-    if path.exists():
+    # offline judges are cheap and may have been retrained since: always rerun them
+    if path.exists() and judge.name not in OFFLINE_JUDGES:
         try:
             old = {r.get("id"): r for r in read_jsonl(path)}
         except SaroError:
