@@ -229,9 +229,12 @@ def _token_counter(eng: BaseEngine):
 
 
 def _judge(judge, records: list[dict[str, Any]], suite: Suite, path: Path) -> list[dict]:
-    """Run one judge in batches, reusing verdicts of this (costly, non-offline) judge already in
-    the samples file for the same response. On failure the samples (with every verdict reached so far) are
-    written and the error says how to resume."""
+    """Run one judge in batches.
+
+    Verdicts of an endpoint judge already in the samples file for the same response are
+    reused. On failure the samples (with every verdict reached so far) are written and the
+    error says how to resume.
+    """
     spec = judge.spec or judge.name
     old = {}
     # offline judges are cheap and may have been retrained since: always rerun them
