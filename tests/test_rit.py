@@ -167,3 +167,27 @@ def test_rerun_is_served_from_the_generation_cache(tmp_path, teacher_setup):
     build_rit(cfg, tmp_path / "b", progress=False, engine=engine)
     assert len(engine.calls) == ran
     assert (tmp_path / "a" / "rit.jsonl").read_text() == (tmp_path / "b" / "rit.jsonl").read_text()
+
+
+def test_a_failing_teacher_keeps_finished_prompts_and_resumes(tmp_path, teacher_setup):
+    from saro.errors import SaroError
+    from saro.generate import open_cache
+
+    cfg, good = teacher_setup
+
+    class Flaky(MockEngine):
+        def _run(self, jobs, params, on_done, *, progress):
+            half = len(jobs) // 2
+            super()._run(jobs[:half], params, on_done, progress=progress)
+            raise SaroError("Endpoint http://teacher failed after 5 retries.", "Rerun to resume.")
+
+    flaky = Flaky(good.script)
+    cache = open_cache(flaky)
+    with pytest.raises(SaroError, match="Rerun to resume"):
+        build_rit(cfg, tmp_path / "out", progress=False, engine=flaky)
+    finished = len(cache)
+    assert finished > 0 and not (tmp_path / "out" / "rit.jsonl").exists()
+    good.cache = cache
+    build_rit(cfg, tmp_path / "out", progress=False, engine=good)
+    assert len(good.calls) == len(cache) - finished  # only the unfinished jobs ran again
+    assert (tmp_path / "out" / "rit.jsonl").exists()
