@@ -66,6 +66,8 @@ def results_markdown(metrics: dict[str, Any], config: dict[str, Any]) -> str:
         extra = []
         if e.get("metric") == "asr" and e.get("asr_answered") is not None:
             extra.append(f"asr among answered prompts {pct(e['asr_answered'])}%")
+        if e.get("labels"):
+            extra.append("labels " + ", ".join(f"{k} {v}" for k, v in e["labels"].items()))
         if e.get("strict_refusal_rate") is not None:
             extra.append(f"strict refusals (label refusal) {pct(e['strict_refusal_rate'])}%")
         if e.get("acc_norm") is not None:
