@@ -101,14 +101,14 @@ def run_naive(model, tok, texts, eos, args) -> Result:
     return Result("naive generate (batch 1)", len(texts), tokens, time.perf_counter() - start)
 
 
-def run_batched(model, tok, texts, eos, args) -> Result:
+def run_batched(model, tok, texts, eos, args, batch_size: int) -> Result:
     torch.manual_seed(args.seed)
     tok.padding_side = "left"
     order = sorted(texts, key=len)  # length-sorted, as a careful user would
     tokens, row_steps, start = 0, 0, time.perf_counter()
-    for i in range(0, len(order), args.batch_size):
+    for i in range(0, len(order), batch_size):
         enc = tok(
-            order[i : i + args.batch_size],
+            order[i : i + batch_size],
             add_special_tokens=False,
             padding=True,
             return_tensors="pt",
@@ -118,7 +118,7 @@ def run_batched(model, tok, texts, eos, args) -> Result:
         row_steps += new.numel()  # finished rows keep decoding until the batch ends
         for row in new.tolist():
             tokens += count_tokens(row, eos)
-    name = f"batched generate (batch {args.batch_size})"
+    name = f"batched generate (batch {batch_size})"
     return Result(name, len(texts), tokens, time.perf_counter() - start, row_steps)
 
 
@@ -224,8 +224,12 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--naive-prompts", type=int, default=None, help="subset for naive")
     parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--temperature", type=float, default=0.7)
-    parser.add_argument("--batch-size", type=int, default=48)
+    parser.add_argument("--batch-size", type=int, default=64, help="hf engine batch size")
+    parser.add_argument(
+        "--generate-batch-sizes", default="16,64", help="batch sizes for batched generate"
+    )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument(
         "--methods",
         default="naive,batched,engine,llamacpp",
@@ -234,6 +238,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--out", default=None, help="write the markdown report here")
     args = parser.parse_args(argv)
     methods = args.methods.split(",")
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -276,7 +282,8 @@ def main(argv: list[str] | None = None) -> str:
         if "naive" in methods:
             record(run_naive(model, tok, texts[: args.naive_prompts], eos, args))
         if "batched" in methods:
-            record(run_batched(model, tok, texts, eos, args))
+            for size in map(int, args.generate_batch_sizes.split(",")):
+                record(run_batched(model, tok, texts, eos, args, size))
     if "engine" in methods:
         engine = make_engine(args)
         record(run_engine(engine, requests, args, f"hf engine (batch {args.batch_size})"))
