@@ -21,6 +21,17 @@ PROMPTS = [
 NO_EOS = {10**9}  # random weights emit EOS at random; most tests want full-length rows
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny matmuls gain nothing from threads, and OpenMP threads stall on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model")
