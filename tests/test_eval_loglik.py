@@ -84,8 +84,9 @@ def test_scores_pick_the_argmax_and_are_cached(tiny, tmp_path):
 
 
 def test_evaluate_loglik_suites_on_the_tiny_model(tiny, tmp_path):
-    metrics = evaluate(tiny, ["arc_easy", "mmlu"], tmp_path / "ev", limit=3, progress=False)
-    for name in ("arc_easy", "mmlu"):
+    suites = ["arc_easy", "mmlu", "mmlu_letter"]
+    metrics = evaluate(tiny, suites, tmp_path / "ev", limit=3, progress=False)
+    for name in suites:
         m = metrics["suites"][name]
         assert m["mode"] == "loglik" and m["n"] == 3 and 0 <= m["value"] <= 1
     assert "acc_norm" in metrics["suites"]["arc_easy"]

@@ -167,7 +167,10 @@ def suite_metrics(
         out.update({k: v for k, v in per_judge[judge].items() if k not in ("ci95",)})
         out["by_judge"] = per_judge
     elif suite.mode == "loglik":
-        out["acc_norm"] = _mean([int(bool(r.get("correct_norm"))) for r in records])
+        if suite.mc_style == "text":  # one-token letters need no length normalization
+            out["acc_norm"] = _mean([int(bool(r.get("correct_norm"))) for r in records])
+        # a model that always picks one letter scores the share of that letter: show it
+        out["predictions"] = dict(sorted(Counter(str(r.get("response")) for r in records).items()))
     else:
         verdicts = [_verdict(r, judge or "") for r in records]
         out["unjudged"] = sum(1 for v in verdicts if not v or v.get("score") is None)

