@@ -191,3 +191,14 @@ def test_a_failing_teacher_keeps_finished_prompts_and_resumes(tmp_path, teacher_
     build_rit(cfg, tmp_path / "out", progress=False, engine=good)
     assert len(good.calls) == len(cache) - finished  # only the unfinished jobs ran again
     assert (tmp_path / "out" / "rit.jsonl").exists()
+
+
+def test_seed_teacher_can_keep_the_shortest_traces_per_kind(tmp_path, monkeypatch):
+    monkeypatch.setenv("SARO_CACHE", str(tmp_path / "cache"))
+    cfg = RitConfig(kinds=["math"], limit_per_kind=5, select="shortest", tokenizer=None)
+    build_rit(cfg, tmp_path / "out", progress=False)
+    rows = [json.loads(x) for x in (tmp_path / "out" / "rit.jsonl").read_text().splitlines()]
+    from saro.build.seed import load_seed_set
+
+    all_lengths = sorted(len(t.response().split()) for t in load_seed_set(kinds=("math",)))
+    assert sorted(r["tokens"] for r in rows) == all_lengths[:5]

@@ -77,6 +77,9 @@ class RitConfig:
             with training attacks.
         kinds: Kinds to include.
         limit_per_kind: Keep at most this many traces per kind (None: all).
+        select: Which traces ``limit_per_kind`` keeps from the seed set: ``first`` (file order)
+            or ``shortest`` (fewest tokens: the same preference as Shortest Rejection Sampling,
+            and the cheapest to train on).
         tokenizer: Model whose tokenizer counts tokens (the model you will train).
         policy: Policy file (None: the packaged default).
         seed: Seed for splits, attacks and sampling.
@@ -88,6 +91,7 @@ class RitConfig:
         default_factory=lambda: ["harmful", "jailbreak", "benign", "general", "math"]
     )
     limit_per_kind: int | None = None
+    select: str = "first"
     tokenizer: str = "smollm2-135m"
     policy: str | None = None
     seed: int = 0

@@ -19,6 +19,7 @@ from saro.build.rit import (
     srs_stats,
 )
 from saro.config import to_dict
+from saro.errors import SaroError
 from saro.reasoning import parse
 from saro.records import Prompt
 from saro.security import redact
@@ -97,6 +98,11 @@ def build_rit(
         engine = engine or build_engine(cfg.teacher.engine, cfg.teacher.model, **options)
         sampler = engine_sampler(engine, policy, cfg.teacher, cfg.seed, count)
         teacher_name = engine.identity()
+    if cfg.limit_per_kind and cfg.select == "shortest" and cfg.teacher.engine == "seed":
+        length = {p.id: count(traces[p.id].response()) for p in prompts}
+        prompts = sorted(prompts, key=lambda p: length[p.id])
+    elif cfg.select not in ("first", "shortest"):
+        raise SaroError(f"Unknown rit.select {cfg.select!r}.", "Use 'first' or 'shortest'.")
     if cfg.limit_per_kind:
         seen: Counter = Counter()
         kept_prompts = []
