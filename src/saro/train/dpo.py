@@ -90,10 +90,20 @@ def build_trainer(config: SaroDPOConfig, *, callbacks: list[Any] | None = None) 
             config.ref_model_name_or_path, trust_remote_code=config.trust_remote_code
         )
         ref_model = AutoModelForCausalLM.from_pretrained(ref_path, **config.model_init_kwargs)
+    args = config
+    if evals is None and str(getattr(config.eval_strategy, "value", config.eval_strategy)) != "no":
+        # Too few pairs to hold any out: train without evaluation rather than fail. A copy, so
+        # the config (and its hash in run.json) stays as the user wrote it.
+        import copy
+
+        from transformers.trainer_utils import IntervalStrategy
+
+        args = copy.copy(config)
+        args.eval_strategy = IntervalStrategy.NO
     return PretokenizedDPOTrainer(
         model=model_path,
         ref_model=ref_model,
-        args=config,
+        args=args,
         train_dataset=train,
         eval_dataset=evals,
         processing_class=tokenizer,
