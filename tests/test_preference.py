@@ -138,7 +138,7 @@ def test_opcot_pairs_safe_over_unsafe_and_helpful_over_refusing(setup):
         chosen, rejected = p["chosen"][0]["content"], p["rejected"][0]["content"]
         if p["kind"] == "harmful":
             assert chosen == SAFE
-            assert rejected == COMPLY or (
+            assert rejected in (COMPLY, COMPLY_SHORT) or (
                 p["origin_rejected"] == "prefilled" and "parts list" in parse(rejected).answer
             )
         else:
