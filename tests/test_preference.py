@@ -220,3 +220,16 @@ def test_rebuilding_is_served_from_the_cache(setup):
     ran = len(engine.calls)
     build_opcot_dir("mock", cfg, tmp / "b", progress=False, engine=engine)
     assert len(engine.calls) == ran
+
+
+def test_cli_refuses_a_model_folder_that_is_not_a_causal_lm(tmp_path, capsys):
+    from saro.cli import main
+
+    folder = tmp_path / "not-a-model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "bert", "architectures": ["BertModel"]}')
+    code = main(
+        ["data", "opcot", "--model", str(folder), "--out", str(tmp_path / "o"), "--no-progress"]
+    )
+    assert code == 2
+    assert "not-a-model" in capsys.readouterr().err
