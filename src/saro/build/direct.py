@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from saro.build.accept import Acceptor
-from saro.build.rollouts import classify
+from saro.build.rollouts import Sample, classify
 from saro.engines import BaseEngine, ChatRequest
 from saro.records import Prompt
 from saro.store import read_jsonl, write_jsonl
@@ -99,13 +99,9 @@ def build_direct_pairs(
             progress=False,
         )
 
-        class _Full:
-            def __init__(self, text: str, tokens: int):
-                self.text, self.completion_tokens = text, tokens
-
         for r in classify(
             [
-                (p, _Full(h + o[0].text, o[0].completion_tokens))
+                (p, Sample(h + o[0].text, o[0].completion_tokens))
                 for p, h, o in zip(missing, heads, more, strict=True)
             ],
             acceptor,

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from saro.build.accept import Acceptor
-from saro.build.rollouts import Rollout, SamplingConfig, classify, sample_rollouts
+from saro.build.rollouts import Rollout, Sample, SamplingConfig, classify, sample_rollouts
 from saro.engines import BaseEngine, ChatRequest
 from saro.records import Prompt
 from saro.store import read_jsonl
@@ -124,13 +124,11 @@ def prefilled_rejected(
             progress=False,
         )
 
-        class _Full:  # the whole response: opening + continuation
-            def __init__(self, head: str, comp: Any):
-                self.text = head + comp.text
-                self.completion_tokens = comp.completion_tokens
-
         judged = classify(
-            [(p, _Full(h, o[0])) for p, h, o in zip(todo, heads, outs, strict=True)],
+            [
+                (p, Sample(h + o[0].text, o[0].completion_tokens))
+                for p, h, o in zip(todo, heads, outs, strict=True)
+            ],
             acceptor,
             origin="prefilled",
         )

@@ -29,7 +29,7 @@ from typing import Any
 
 from saro.build.accept import Acceptor
 from saro.build.outcome import PrefConfig
-from saro.build.rollouts import Rollout, classify
+from saro.build.rollouts import Rollout, Sample, classify
 from saro.engines import BaseEngine, ChatRequest
 from saro.errors import SaroError
 from saro.reasoning import join_prefix, parse
@@ -150,14 +150,10 @@ def process_pairs(
         progress=progress,
     )
 
-    class _Full:
-        def __init__(self, text: str, tokens: int):
-            self.text, self.completion_tokens = text, tokens
-
     flat, owners = [], []
     for j, ((r, _, _, prefix, _, refl, _), comps) in enumerate(zip(jobs, outs, strict=True)):
         for c in comps:
-            flat.append((r.prompt, _Full(prefix + "\n\n" + refl + c.text, c.completion_tokens)))
+            flat.append((r.prompt, Sample(prefix + "\n\n" + refl + c.text, c.completion_tokens)))
             owners.append(j)
     judged = classify(flat, acceptor, origin="reflection")
     best: dict[int, Rollout] = {}

@@ -79,6 +79,14 @@ class Rollout:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Sample:
+    """A whole response assembled from a prefill and the model's continuation."""
+
+    text: str
+    completion_tokens: int
+
+
 def training_prompts(prompts_cfg: dict[str, Any], *, seed: int = 0) -> list[Prompt]:
     """Training-split prompts per kind; jailbreak prompts wrap harmful ones in training attacks."""
     from saro.attacks import jailbreak_prompts, load_attacks, split_attacks
