@@ -47,25 +47,21 @@ def token_counter(model: str | None) -> Any:
 
 
 def teacher_prompts(cfg: RitConfig) -> list[Prompt]:
-    """Training prompts per kind for a teacher model, from ``cfg.prompts``."""
-    from saro.attacks import jailbreak_prompts, load_attacks, split_attacks
-    from saro.sources import load_source
+    """Training prompts per kind for a teacher model, from ``cfg.prompts``.
 
-    prompts: list[Prompt] = []
+    Same selection as the preference stage (:func:`saro.build.rollouts.training_prompts`), in
+    ``cfg.kinds`` order; a teacher reads long templates, so jailbreak attacks are not length-capped
+    unless the spec sets ``max_attack_tokens``.
+    """
+    from saro.build.rollouts import training_prompts
+
+    specs = {}
     for kind in cfg.kinds:
         spec = cfg.prompts.get(kind)
-        if not spec:
-            continue
-        spec = spec if isinstance(spec, dict) else {"source": spec}
-        found = load_source(spec["source"], split="train", seed=cfg.seed)
-        if kind == "jailbreak":
-            attacks = split_attacks(load_attacks(), seed=cfg.seed).train
-            found = jailbreak_prompts(found, attacks, seed=cfg.seed)
-        else:
-            for p in found:
-                p.kind = kind
-        prompts += found[: spec.get("limit")] if spec.get("limit") else found
-    return prompts
+        if spec:
+            spec = spec if isinstance(spec, dict) else {"source": spec}
+            specs[kind] = {"max_attack_tokens": float("inf"), **spec}
+    return training_prompts(specs, seed=cfg.seed)
 
 
 def build_rit(
