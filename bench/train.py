@@ -157,7 +157,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4, help="timed steps per variant")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--max-length", type=int, default=1024)
-    ap.add_argument("--variants", default="random,grouped,packed,dpo")
+    ap.add_argument(
+        "--variants", default="random,grouped,packed,sorted,sorted+model-loss,dpo,dpo-sorted"
+    )
     ap.add_argument("--bf16", action="store_true", help="also run SFT with bf16 autocast")
     ap.add_argument("--out", default=None, help="append the markdown table to this file")
     args = ap.parse_args()
@@ -180,23 +182,32 @@ def main() -> None:
         "learning_rate": 1e-5,
         "seed": 0,
     }
+    trl_head = {"loss_head": "trl", "sorted_batches": False}
     sft_variants = {
-        "random": {"train_sampling_strategy": "random"},
-        "grouped": {"train_sampling_strategy": "group_by_length"},
+        "random": {**trl_head, "train_sampling_strategy": "random"},
+        "grouped": {**trl_head, "train_sampling_strategy": "group_by_length"},
         # a pack is max_length tokens and a batch is flattened into one sequence whose attention
         # spans all of it, so packed batches hold about as many tokens as the padded ones
-        "packed": {"packing": True, "per_device_train_batch_size": 2},
+        "packed": {**trl_head, "packing": True, "per_device_train_batch_size": 2},
+        "sorted": {**trl_head, "sorted_batches": True},
+        # the saro default on CPU: sorted batches and the model's own loss head
+        "sorted+model-loss": {"sorted_batches": True, "loss_head": "model"},
     }
+    dpo_variants = {"dpo": {"sorted_batches": False}, "dpo-sorted": {"sorted_batches": True}}
     results = {}
     for name in args.variants.split(","):
         out = {"output_dir": str(work / name)}
         if name in sft_variants:
             values = {**base, **out, "train_file": str(rit), **sft_variants[name]}
             results[name] = run_variant("sft", values, args.steps)
-        elif name == "dpo":
-            values = {**base, **out, "train_files": [str(pairs)]}
+        elif name in dpo_variants:
+            values = {**base, **out, "train_files": [str(pairs)], **dpo_variants[name]}
             values["per_device_train_batch_size"] = max(1, args.batch // 2)
+            # the reference pass covers only the pairs the timed steps use
+            values["max_train_samples"] = values["per_device_train_batch_size"] * (args.steps + 1)
             results[name] = run_variant("dpo", values, args.steps)
+        else:
+            raise SystemExit(f"unknown variant {name!r}")
         print(name, json.dumps(results.get(name)), flush=True)
     if args.bf16:
         values = {**base, "output_dir": str(work / "bf16"), "train_file": str(rit), "bf16": True}
@@ -222,10 +233,13 @@ def main() -> None:
             f"| {name} | {r['tok_s']:.0f} | {mfu:.0%} | {r['pad']:.1%} | {args.steps} "
             f"| {r['setup_s']:.0f} |"
         )
-    if "dpo" in results and "grouped" in results:
-        ratio = results["grouped"]["tok_s"] / results["dpo"]["tok_s"]
-        lines.append("")
-        lines.append(f"DPO cost per token relative to SFT (grouped): {ratio:.2f}x")
+    lines.append("")
+    for d, s in (("dpo", "grouped"), ("dpo-sorted", "sorted")):
+        if d in results and s in results:
+            ratio = results[s]["tok_s"] / results[d]["tok_s"]
+            lines.append(
+                f"- {d} cost per token relative to SFT ({s}, same loss head): {ratio:.2f}x"
+            )
     table = "\n".join(lines)
     print(table)
     if args.out:

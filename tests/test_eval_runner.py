@@ -212,3 +212,39 @@ def test_make_judge_errors_come_before_any_generation(tmp_path):
         evaluate(eng, ["harmful"], tmp_path / "ev", judges=["nope"], progress=False)
     assert eng.calls == []
     assert make_judge("refusal").name == "refusal"
+
+
+class BatchCounting(MockEngine):
+    """Records the size of every generate call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []
+
+    def generate(self, requests, **kwargs):
+        self.batches.append(len(requests))
+        return super().generate(requests, **kwargs)
+
+
+def test_all_generating_suites_go_to_the_engine_as_one_batch(tmp_path):
+    eng = BatchCounting(mixed, model="m")
+    suites = ["jailbreak", "harmful", "overrefusal"]
+    metrics = evaluate(eng, suites, tmp_path / "ev", limit=3, progress=False)
+    assert eng.batches == [9]  # three suites, 3 prompts each, one call
+    one_by_one = tmp_path / "single"
+    for name in ("jailbreak", "harmful", "overrefusal"):
+        single = evaluate(MockEngine(mixed, model="m"), [name], one_by_one, limit=3, progress=False)
+        assert single["suites"][name]["value"] == metrics["suites"][name]["value"]
+        a = [s["response"] for s in read_jsonl(tmp_path / "ev" / "samples" / f"{name}.jsonl")]
+        b = [s["response"] for s in read_jsonl(one_by_one / "samples" / f"{name}.jsonl")]
+        assert a == b
+
+
+def test_per_suite_limits_override_the_common_limit(tmp_path):
+    metrics = evaluate(
+        mock(tmp_path), ["harmful", "overrefusal"], tmp_path / "ev", limit=4,
+        limits={"overrefusal": 2}, progress=False,
+    )  # fmt: skip
+    assert metrics["suites"]["harmful"]["n"] == 4 and metrics["suites"]["overrefusal"]["n"] == 2
+    with pytest.raises(SaroError, match="gsm8k"):
+        evaluate(mock(tmp_path), ["harmful"], tmp_path / "x", limits={"gsm8k": 2}, progress=False)

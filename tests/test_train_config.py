@@ -183,3 +183,13 @@ def test_hash_changes_when_the_data_or_the_starting_run_changes(tmp_path):
     h = config_hash(build_config("dpo", dpo_values))
     (model / "run.json").write_text('{"config_hash": "bbb"}')
     assert config_hash(build_config("dpo", dpo_values)) != h
+
+
+def test_exponent_floats_without_a_dot_are_numbers(tmp_path):
+    # PyYAML reads `1e-4` as a string; a learning rate written that way must still work
+    values = {"train_file": "x.jsonl", "output_dir": str(tmp_path / "o")}
+    cfg = load_config("sft", None, ["learning_rate=1e-4", "weight_decay=1E-2"], **values)
+    assert cfg.learning_rate == 1e-4 and cfg.weight_decay == 0.01
+    path = tmp_path / "c.yaml"
+    path.write_text("learning_rate: 3e-5\noutput_dir: x\ntrain_file: y\n")
+    assert load_config("sft", path).learning_rate == 3e-5

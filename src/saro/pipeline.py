@@ -63,6 +63,7 @@ class EvalConfig:
     Attributes:
         suites: Suite names (``saro eval --help``).
         limit: Prompts per suite (None: each suite's default).
+        limits: Per-suite prompt counts overriding ``limit``, e.g. ``{gsm8k: 10}``.
         max_new_tokens: Generation budget (None: each suite's default).
         judges: Safety judge specs; the first gives the headline numbers.
         models: Which models to evaluate.
@@ -73,6 +74,7 @@ class EvalConfig:
         default_factory=lambda: ["jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy"]
     )
     limit: int | None = None
+    limits: dict[str, int] = field(default_factory=dict)
     max_new_tokens: int | None = None
     judges: list[str] = field(default_factory=lambda: ["refusal"])
     models: list[str] = field(default_factory=lambda: list(MODELS))

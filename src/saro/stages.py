@@ -43,8 +43,12 @@ def _train(key: str, kind: str, data: Any, start: Any) -> Any:
 
         values = {**run.cfg.train.get(key, {})}
         out = run.path("models", key)
-        values.update(model_name_or_path=start(run), output_dir=str(out), seed=run.cfg.seed,
-                      stage=STAGE_NAMES[key])
+        values.update(
+            model_name_or_path=start(run),
+            output_dir=str(out),
+            seed=run.cfg.seed,
+            stage=STAGE_NAMES[key],
+        )
         values.update(data(run))
         values["resume"] = last_checkpoint(out) is not None
         config = build_config(kind, values, source=f"train.{key}")
@@ -107,6 +111,7 @@ def _eval(key: str) -> Any:
             e.suites,
             run.path("eval", key),
             limit=e.limit,
+            limits=e.limits,
             engine=e.engine,
             judges=e.judges,
             max_new_tokens=e.max_new_tokens,
@@ -176,9 +181,9 @@ def _est_gen(tokens_of: Any) -> Any:
 
 def _est_eval(run: Run) -> float:
     e = run.cfg.eval
-    per_suite = e.limit or 30
     gen_suites = [s for s in e.suites if s not in ("arc_easy", "mmlu")]
-    return per_suite * len(gen_suites) * (e.max_new_tokens or 256) * 0.7
+    prompts = sum(e.limits.get(s, e.limit or 30) for s in gen_suites)
+    return prompts * (e.max_new_tokens or 256) * 0.7
 
 
 def _zero(run: Run) -> tuple[int, float]:

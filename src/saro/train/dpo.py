@@ -37,9 +37,10 @@ from saro.train.common import (
 )
 from saro.train.config import SaroDPOConfig
 from saro.train.data import hold_out, load_pairs, split_by_level
+from saro.train.speed import SortedBatchesMixin
 
 
-class PretokenizedDPOTrainer(DPOTrainer):
+class PretokenizedDPOTrainer(SortedBatchesMixin, DPOTrainer):
     """``DPOTrainer`` that uses pairs tokenized by :func:`saro.train.data.load_pairs` as they are.
 
     TRL would re-tokenize ``prompt + chosen`` jointly and cut the prompt where the token ids

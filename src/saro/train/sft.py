@@ -34,12 +34,27 @@ from saro.train.common import (
 )
 from saro.train.config import SaroSFTConfig
 from saro.train.data import load_rit
+from saro.train.speed import SortedBatchesMixin, use_model_loss
+
+
+def _trainer_class() -> type:
+    """``SFTTrainer`` with sorted batches and the choice of loss head (see saro.train.speed)."""
+    from transformers import Trainer
+    from trl import SFTTrainer
+
+    class SaroSFTTrainer(SortedBatchesMixin, SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if not use_model_loss(self.args):
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            # the model's own cross entropy; labels already hold -100 outside the completion
+            inputs = {**inputs, "use_cache": False}
+            return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
+
+    return SaroSFTTrainer
 
 
 def build_trainer(config: SaroSFTConfig, *, callbacks: list[Any] | None = None) -> Any:
     """Load model, tokenizer and data and return a ready ``SFTTrainer`` (no training yet)."""
-    from trl import SFTTrainer
-
     config.model_init_kwargs = model_init_kwargs(config)  # idempotent: main() sets it too
     model_path = resolve_model_path(
         config.model_name_or_path, trust_remote_code=config.trust_remote_code
@@ -54,7 +69,7 @@ def build_trainer(config: SaroSFTConfig, *, callbacks: list[Any] | None = None) 
     evals = None
     if config.eval_file:
         evals = load_rit(config.eval_file, tokenizer, strip_reasoning=config.strip_reasoning)
-    return SFTTrainer(
+    return _trainer_class()(
         model=model_path,
         args=config,
         train_dataset=train,
