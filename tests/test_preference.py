@@ -233,3 +233,26 @@ def test_cli_refuses_a_model_folder_that_is_not_a_causal_lm(tmp_path, capsys):
     )
     assert code == 2
     assert "not-a-model" in capsys.readouterr().err
+
+
+def test_preference_prompts_can_come_from_rit_d(tmp_path):
+    from saro.build.rollouts import training_prompts
+    from saro.errors import SaroError
+
+    rit = tmp_path / "rit.jsonl"
+    rows = [
+        {"id": f"seed/{i}", "kind": kind, "category": "crime", "source": "advbench",
+         "messages": [{"role": "user", "content": f"prompt {i}"},
+                      {"role": "assistant", "content": "<think>\nx\n</think>\n\ny"}]}
+        for i, kind in enumerate(["harmful", "benign", "harmful", "harmful"])
+    ]  # fmt: skip
+    rit.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    got = training_prompts(
+        {"harmful": {"source": "rit", "limit": 2, "offset": 1}, "benign": "rit"}, rit=str(rit)
+    )
+    assert [(p.id, p.kind, p.text) for p in got] == [
+        ("seed/2", "harmful", "prompt 2"), ("seed/3", "harmful", "prompt 3"),
+        ("seed/1", "benign", "prompt 1"),
+    ]  # fmt: skip
+    with pytest.raises(SaroError, match="no RIT-D file"):
+        training_prompts({"harmful": "rit"})

@@ -202,3 +202,14 @@ def test_seed_teacher_can_keep_the_shortest_traces_per_kind(tmp_path, monkeypatc
 
     all_lengths = sorted(len(t.response().split()) for t in load_seed_set(kinds=("math",)))
     assert sorted(r["tokens"] for r in rows) == all_lengths[:5]
+
+
+def test_limit_per_kind_can_be_a_mapping(tmp_path, monkeypatch):
+    monkeypatch.setenv("SARO_CACHE", str(tmp_path / "cache"))
+    cfg = RitConfig(
+        kinds=["math", "harmful"], limit_per_kind={"math": 3, "harmful": 6}, tokenizer=None
+    )
+    build_rit(cfg, tmp_path / "out", progress=False)
+    rows = [json.loads(x) for x in (tmp_path / "out" / "rit.jsonl").read_text().splitlines()]
+    assert sorted(r["kind"] for r in rows) == ["harmful"] * 6 + ["math"] * 3
+    assert RitConfig(limit_per_kind={"math": 3}).kind_limit("general") == float("inf")

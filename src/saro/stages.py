@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 from typing import Any
 
@@ -144,7 +146,8 @@ def _n_seed(run: Run) -> int:
     from saro.build.seed import read_seed_records
 
     recs = [r for r in read_seed_records() if r["kind"] in run.cfg.rit.kinds]
-    return min(len(recs), (run.cfg.rit.limit_per_kind or 10**9) * len(run.cfg.rit.kinds))
+    per_kind = Counter(r["kind"] for r in recs)
+    return int(sum(min(n, run.cfg.rit.kind_limit(k)) for k, n in per_kind.items()))
 
 
 def _epochs(run: Run, key: str) -> float:

@@ -27,7 +27,7 @@ def policy_engine(model: str, cfg: PrefConfig) -> BaseEngine:
 def _rollouts(
     engine: BaseEngine, cfg: PrefConfig, acceptor: Acceptor, progress: bool
 ) -> list[Rollout]:
-    prompts = training_prompts(cfg.prompts, seed=cfg.seed)
+    prompts = training_prompts(cfg.prompts, seed=cfg.seed, rit=cfg.rit)
     return sample_rollouts(
         engine, prompts, cfg.sampling, acceptor, seed=cfg.seed, progress=progress
     )

@@ -76,7 +76,8 @@ class RitConfig:
         prompts: Per-kind prompt sets for a teacher model; ``jailbreak`` wraps harmful prompts
             with training attacks.
         kinds: Kinds to include.
-        limit_per_kind: Keep at most this many traces per kind (None: all).
+        limit_per_kind: Keep at most this many traces per kind (None: all), or a mapping
+            ``{kind: count}`` (kinds it leaves out keep all their traces).
         select: Which traces ``limit_per_kind`` keeps from the seed set: ``first`` (file order)
             or ``shortest`` (fewest tokens: the same preference as Shortest Rejection Sampling,
             and the cheapest to train on).
@@ -90,11 +91,18 @@ class RitConfig:
     kinds: list[str] = field(
         default_factory=lambda: ["harmful", "jailbreak", "benign", "general", "math"]
     )
-    limit_per_kind: int | None = None
+    limit_per_kind: int | dict[str, int] | None = None
     select: str = "first"
     tokenizer: str = "smollm2-135m"
     policy: str | None = None
     seed: int = 0
+
+    def kind_limit(self, kind: str) -> float:
+        """How many traces of ``kind`` to keep (inf: all)."""
+        cap = self.limit_per_kind
+        if isinstance(cap, dict):
+            cap = cap.get(kind)
+        return float("inf") if cap is None else int(cap)
 
 
 def teacher_system_prompt(kind: str, policy: Any) -> str:

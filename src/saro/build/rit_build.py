@@ -103,7 +103,7 @@ def build_rit(
         seen: Counter = Counter()
         kept_prompts = []
         for p in prompts:
-            if seen[p.kind] < cfg.limit_per_kind:
+            if seen[p.kind] < cfg.kind_limit(p.kind):
                 seen[p.kind] += 1
                 kept_prompts.append(p)
         prompts = kept_prompts

@@ -24,6 +24,7 @@ from saro.build.accept import Acceptor
 from saro.engines import BaseEngine, ChatRequest
 from saro.errors import SaroError
 from saro.records import Prompt
+from saro.store import read_jsonl
 
 REJECTED_REASONS = {
     "answer complies with a harmful request",
@@ -87,14 +88,52 @@ class Sample:
     completion_tokens: int
 
 
-def training_prompts(prompts_cfg: dict[str, Any], *, seed: int = 0) -> list[Prompt]:
-    """Training-split prompts per kind; jailbreak prompts wrap harmful ones in training attacks."""
+def rit_prompts(path: str | None, kind: str) -> list[Prompt]:
+    """The user turns of the RIT-D records of one kind (``source: rit`` in a prompts config).
+
+    Preference prompts taken from RIT-D always have an off-policy chosen response to fall back
+    on, and share RIT-D's training split and training-only attacks.
+    """
+    if not path:
+        raise SaroError(
+            f"prompts.{kind} asks for source 'rit' but no RIT-D file is set.",
+            "Set rit: to the RIT-D file (saro run sets it), or name a prompt source.",
+        )
+    out = []
+    for rec in read_jsonl(path, required=["messages", "kind"]):
+        if rec["kind"] != kind:
+            continue
+        out.append(
+            Prompt(
+                id=rec.get("id") or f"rit/{len(out)}",
+                text=rec["messages"][0]["content"],
+                kind=kind,
+                category=rec.get("category") or "",
+                source=rec.get("source") or "rit",
+                attack=rec.get("attack"),
+                split="train",
+            )
+        )
+    return out
+
+
+def training_prompts(
+    prompts_cfg: dict[str, Any], *, seed: int = 0, rit: str | None = None
+) -> list[Prompt]:
+    """Training-split prompts per kind; jailbreak prompts wrap harmful ones in training attacks.
+
+    ``source: rit`` takes the kind's prompts from the RIT-D file ``rit`` instead.
+    """
     from saro.attacks import jailbreak_prompts, load_attacks, split_attacks
     from saro.sources import load_source
 
     out: list[Prompt] = []
     for kind, spec in prompts_cfg.items():
         spec = spec if isinstance(spec, dict) else {"source": spec}
+        if spec["source"] == "rit":
+            found = rit_prompts(rit, kind)[spec.get("offset", 0) :]
+            out += found[: spec["limit"]] if spec.get("limit") else found
+            continue
         options = {
             k: v
             for k, v in spec.items()
