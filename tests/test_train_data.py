@@ -147,6 +147,20 @@ def test_hold_out_keeps_every_level_in_the_eval_split(tiny_tokenizer):
     assert set(split_by_level(held)) == {"outcome", "process"}
 
 
+def test_a_pair_cap_samples_across_all_files(tmp_path, tiny_tokenizer):
+    lines = PAIRS.read_text().splitlines()
+    outcome = [x for x in lines if json.loads(x).get("level", "outcome") == "outcome"]
+    process = [x for x in lines if json.loads(x).get("level") == "process"]
+    first, second = tmp_path / "opcot.jsonl", tmp_path / "ppcot.jsonl"
+    first.write_text("\n".join(outcome * 4) + "\n")
+    second.write_text("\n".join(process * 4) + "\n")
+    cap = len(outcome) * 4  # a first-N cap would keep no process pair at all
+    rows = load_pairs([first, second], tiny_tokenizer, limit=cap, seed=1)
+    assert len(rows) == cap and {r["level"] for r in rows} == {"outcome", "process"}
+    again = load_pairs([first, second], tiny_tokenizer, limit=cap, seed=1)
+    assert [r["chosen_ids"] for r in rows] == [r["chosen_ids"] for r in again]
+
+
 def test_pairs_whose_prompt_fills_max_length_are_dropped(tiny_tokenizer):
     rows = load_pairs([PAIRS], tiny_tokenizer)
     longest = max(len(r["prompt_ids"]) for r in rows)

@@ -219,3 +219,30 @@ def save_final(trainer: Any, tokenizer: Any, config: Any, output_dir: Path) -> N
     if is_main_process():
         tokenizer.save_pretrained(output_dir)
     wait_for_everyone()
+
+
+def train_stage(config: Any, build_trainer: Any, *, callbacks: list[Any] | None = None) -> Path:
+    """Run one training stage end to end and return its output dir.
+
+    Shared by ``saro train sft`` and ``saro train dpo``: prepare (or reuse, or resume) the output
+    dir, mark the run as running, build the trainer with ``build_trainer(config, callbacks=...)``,
+    train, save the final model with its tokenizer, and record the outcome in ``run.json``.
+    A finished run of the same config is returned untouched.
+    """
+    config.model_init_kwargs = model_init_kwargs(config)
+    out, resume_from, done = prepare_run_dir(config)
+    if done:
+        return out
+    write_run(out, config, status="running")
+    trainer = build_trainer(config, callbacks=callbacks)
+    result = run_training(trainer, resume_from)
+    save_final(trainer, trainer.processing_class, config, out)
+    write_run(
+        out,
+        config,
+        status="done",
+        global_step=trainer.state.global_step,
+        train_loss=result.training_loss,
+        metrics=result.metrics,
+    )
+    return out

@@ -82,7 +82,11 @@ class _SaroFields:
     )
     max_train_samples: int | None = field(
         default=None,
-        metadata={"help": "Use only the first N training records (for quick runs and tests)."},
+        metadata={
+            "help": "Use only N training records (quick runs, small budgets): SFT keeps the "
+            "first N; DPO a seeded sample across all train_files, so every file and pair level "
+            "stays represented."
+        },
     )
     use_lora: bool = field(
         default=False,

@@ -172,8 +172,12 @@ def load_pairs(
     *,
     max_length: int | None = None,
     limit: int | None = None,
+    seed: int = 0,
 ) -> list[dict[str, Any]]:
     """Read, check, normalise and tokenize preference pairs from one or more files.
+
+    ``limit`` keeps a seeded random sample of that many pairs drawn from all files together
+    (in file order), so a cap does not drop the later files (e.g. PP-COT after OP-COT).
 
     Returns dicts with ``prompt_ids``, ``chosen_ids``, ``rejected_ids``, ``level``, ``kind`` and
     ``length`` (prompt plus the longer completion, read by ``group_by_length`` sampling).
@@ -227,12 +231,13 @@ def load_pairs(
             row.update(level=level, kind=str(rec.get("kind", "")))
             row["length"] = len(row["prompt_ids"]) + longest  # for group_by_length batching
             out.append(row)
-            if limit and len(out) >= limit:
-                return out
     if not out:
         raise SaroError(
             "No usable preference pairs were found.", "Check train_files and max_length."
         )
+    if limit and limit < len(out):
+        keep = sorted(random.Random(seed).sample(range(len(out)), limit))
+        out = [out[i] for i in keep]
     return out
 
 

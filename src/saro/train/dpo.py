@@ -29,11 +29,8 @@ from saro.train.common import (
     load_tokenizer,
     lora_config,
     model_init_kwargs,
-    prepare_run_dir,
     resolve_model_path,
-    run_training,
-    save_final,
-    write_run,
+    train_stage,
 )
 from saro.train.config import SaroDPOConfig
 from saro.train.data import hold_out, load_pairs, split_by_level
@@ -67,6 +64,7 @@ def _datasets(config: SaroDPOConfig, tokenizer: Any) -> tuple[Any, dict[str, Any
         tokenizer,
         max_length=config.max_length,
         limit=config.max_train_samples,
+        seed=config.seed,
     )
     if config.eval_files:
         held = load_pairs(config.eval_files, tokenizer, max_length=config.max_length)
@@ -124,23 +122,7 @@ def main(config: SaroDPOConfig, *, callbacks: list[Any] | None = None) -> Path:
         raise SaroError(
             "No train_files are set.", "List the preference JSONL files in train_files:."
         )
-    config.model_init_kwargs = model_init_kwargs(config)
-    out, resume_from, done = prepare_run_dir(config)
-    if done:
-        return out
-    write_run(out, config, status="running")
-    trainer = build_trainer(config, callbacks=callbacks)
-    result = run_training(trainer, resume_from)
-    save_final(trainer, trainer.processing_class, config, out)
-    write_run(
-        out,
-        config,
-        status="done",
-        global_step=trainer.state.global_step,
-        train_loss=result.training_loss,
-        metrics=result.metrics,
-    )
-    return out
+    return train_stage(config, build_trainer, callbacks=callbacks)
 
 
 if __name__ == "__main__":  # ``accelerate launch -m saro.train.dpo --config ...``

@@ -26,11 +26,8 @@ from saro.train.common import (
     load_tokenizer,
     lora_config,
     model_init_kwargs,
-    prepare_run_dir,
     resolve_model_path,
-    run_training,
-    save_final,
-    write_run,
+    train_stage,
 )
 from saro.train.config import SaroSFTConfig
 from saro.train.data import load_rit
@@ -89,23 +86,7 @@ def main(config: SaroSFTConfig, *, callbacks: list[Any] | None = None) -> Path:
     """
     if not config.train_file:
         raise SaroError("No train_file is set.", "Point train_file: at a RIT-D JSONL file.")
-    config.model_init_kwargs = model_init_kwargs(config)
-    out, resume_from, done = prepare_run_dir(config)
-    if done:
-        return out
-    write_run(out, config, status="running")
-    trainer = build_trainer(config, callbacks=callbacks)
-    result = run_training(trainer, resume_from)
-    save_final(trainer, trainer.processing_class, config, out)
-    write_run(
-        out,
-        config,
-        status="done",
-        global_step=trainer.state.global_step,
-        train_loss=result.training_loss,
-        metrics=result.metrics,
-    )
-    return out
+    return train_stage(config, build_trainer, callbacks=callbacks)
 
 
 if __name__ == "__main__":  # ``accelerate launch -m saro.train.sft --config ...``
