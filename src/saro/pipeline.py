@@ -104,9 +104,9 @@ class Throughput:
         gen_tokens_per_s: Generation tokens per second (hf engine, batched).
     """
 
-    train_tokens_per_s: float = 130.0
+    train_tokens_per_s: float = 85.0  # RW and Safety-SFT at batch 4 in the demo (results.md)
     dpo_cost_factor: float = 1.6
-    gen_tokens_per_s: float = 200.0
+    gen_tokens_per_s: float = 70.0  # OP-COT rollouts and eval in the demo, n x prompts batched
 
 
 @dataclass

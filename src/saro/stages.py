@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import json
+from collections import Counter
 from typing import Any
 
 from saro.pipeline import DISPLAY, MODELS, Run, Stage
@@ -12,7 +11,7 @@ from saro.pipeline import DISPLAY, MODELS, Run, Stage
 # The ``stage`` each training run records in its run.json.
 STAGE_NAMES = {"rw": "rw", "safety_sft": "safety-sft", "saro": "srpo", "direct_dpo": "direct-dpo"}
 # Rough token counts per record, for --dry-run only.
-RIT_TOKENS, DIRECT_TOKENS = 230, 90
+RIT_TOKENS, DIRECT_TOKENS = 295, 180  # mean tokens of a templated RIT-D / answer-only row
 
 
 def _splits(run: Run) -> dict[str, Any]:
