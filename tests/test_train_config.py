@@ -193,3 +193,8 @@ def test_exponent_floats_without_a_dot_are_numbers(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("learning_rate: 3e-5\noutput_dir: x\ntrain_file: y\n")
     assert load_config("sft", path).learning_rate == 3e-5
+    from saro.config import parse_set
+
+    assert parse_set(["pref.sampling.temperature=7e-1"]) == {
+        "pref": {"sampling": {"temperature": 0.7}}
+    }

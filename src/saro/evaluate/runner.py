@@ -202,9 +202,8 @@ def _generate_all(
     out: dict[str, tuple[list[str], list]] = {}
     for budget, group in groups.items():
         requests = [ChatRequest.user(t, system=system) for _, turns in group for t in turns]
-        if progress:
-            names = ", ".join(s.name for s, _ in group)
-            _say(progress, f"generating {len(requests)} responses ({names}; {budget} tokens max)")
+        names = ", ".join(s.name for s, _ in group)
+        _say(progress, f"generating {len(requests)} responses ({names}; {budget} tokens max)")
         outputs = eng.generate(
             requests, temperature=0.0, max_new_tokens=budget, seed=seed, progress=progress
         )
