@@ -32,9 +32,8 @@ def test_rit_becomes_conversational_prompt_completion(tiny_tokenizer):
 
 
 def test_safety_sft_variant_drops_the_reasoning(tiny_tokenizer):
-    ds = load_rit(RIT, tiny_tokenizer, strip_reasoning=True, limit=2)
+    ds = load_rit(RIT, tiny_tokenizer, strip_reasoning=True)
     answers = [r["completion"][0]["content"] for r in ds]
-    assert len(answers) == 2
     assert all("<think>" not in a and "</think>" not in a for a in answers)
     assert answers[0].startswith("I can't help with opening someone else's door.")
 
@@ -145,6 +144,17 @@ def test_hold_out_keeps_every_level_in_the_eval_split(tiny_tokenizer):
     train, held = hold_out(rows, 0.3, seed=0)
     assert len(train) + len(held) == len(rows)
     assert set(split_by_level(held)) == {"outcome", "process"}
+
+
+def test_an_sft_cap_samples_across_the_file_not_its_first_rows(tmp_path, tiny_tokenizer):
+    lines = RIT.read_text().splitlines()
+    path = tmp_path / "rit.jsonl"
+    path.write_text("\n".join([lines[0]] * 20 + [lines[1]] * 20) + "\n")  # written kind by kind
+    ds = load_rit(path, tiny_tokenizer, limit=10, seed=3)
+    prompts = [r["prompt"][0]["content"] for r in ds]
+    assert len(prompts) == 10 and len(set(prompts)) == 2  # a first-N cap keeps one prompt only
+    again = load_rit(path, tiny_tokenizer, limit=10, seed=3)
+    assert [r["prompt"] for r in again] == [r["prompt"] for r in ds]
 
 
 def test_a_pair_cap_samples_across_all_files(tmp_path, tiny_tokenizer):

@@ -84,9 +84,9 @@ class _SaroFields:
     max_train_samples: int | None = field(
         default=None,
         metadata={
-            "help": "Use only N training records (quick runs, small budgets): SFT keeps the "
-            "first N; DPO a seeded sample across all train_files, so every file and pair level "
-            "stays represented."
+            "help": "Use only N training records (quick runs, small budgets): a seeded sample "
+            "(SFT: of the RIT-D file; DPO: across all train_files), so every kind, file and pair "
+            "level stays represented."
         },
     )
     use_lora: bool = field(

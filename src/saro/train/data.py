@@ -92,6 +92,7 @@ def load_rit(
     *,
     strip_reasoning: bool = False,
     limit: int | None = None,
+    seed: int = 0,
 ) -> Dataset:
     """Read RIT-D into a conversational prompt-completion ``Dataset``.
 
@@ -99,7 +100,9 @@ def load_rit(
         path: RIT-D JSONL file.
         tokenizer: If given, messages are checked for chat-template markup (double templating).
         strip_reasoning: Drop the ``<think>`` block from the final answer (Safety-SFT).
-        limit: Keep only the first ``limit`` records.
+        limit: Keep a seeded random sample of ``limit`` records (in file order), so a cap on a
+            file written kind by kind keeps every kind.
+        seed: Seed of that sample.
     """
     path = Path(path)
     markup = _markup(tokenizer) if tokenizer is not None else []
@@ -121,10 +124,11 @@ def load_rit(
         prompt = [{"role": m["role"], "content": m["content"]} for m in msgs[:-1]]
         completion = [{"role": "assistant", "content": answer["content"]}]
         rows.append({"prompt": prompt, "completion": completion})
-        if limit and len(rows) >= limit:
-            break
     if not rows:
         raise SaroError(f"{path} holds no RIT-D records.", f"Each line must be {RIT_FORMAT}.")
+    if limit and limit < len(rows):
+        keep = sorted(random.Random(seed).sample(range(len(rows)), limit))
+        rows = [rows[i] for i in keep]
     return Dataset.from_list(rows)
 
 

@@ -62,6 +62,7 @@ def build_trainer(config: SaroSFTConfig, *, callbacks: list[Any] | None = None) 
         tokenizer,
         strip_reasoning=config.strip_reasoning,
         limit=config.max_train_samples,
+        seed=config.seed,
     )
     evals = None
     if config.eval_file:
