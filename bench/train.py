@@ -68,18 +68,23 @@ class StepTimer(TrainerCallback):
 
 
 class BatchCounter:
-    """Wrap a data collator to count real and padded tokens of every batch it builds."""
+    """Wrap a data collator to record the real and padded tokens of each batch, in order.
+
+    Batch ``i`` is the batch of optimizer step ``i`` (no gradient accumulation, no workers;
+    accelerate may collate one batch ahead, which only appends to the end of the lists).
+    """
 
     def __init__(self, collator):
         self.collator = collator
-        self.real = self.total = 0
+        self.real: list[int] = []
+        self.total: list[int] = []
 
     def __call__(self, examples):
         batch = self.collator(examples)
         ids = batch["input_ids"]
-        self.total += ids.numel()
         mask = batch.get("attention_mask")
-        self.real += int(mask.sum()) if mask is not None else ids.numel()
+        self.total.append(ids.numel())
+        self.real.append(int(mask.sum()) if mask is not None else ids.numel())
         return batch
 
     def __getattr__(self, name):
@@ -137,14 +142,16 @@ def run_variant(kind: str, values: dict, steps: int) -> dict:
     trainer.data_collator = counter
     trainer.train()
     params = sum(p.numel() for p in trainer.model.parameters())
-    # tokens of the timed steps only: every step sees about the same number, so scale down
-    real = counter.real * steps / (steps + 1)
-    seconds = sum(timer.times[1:])
+    # the timed steps are 1..steps (step 0 is the warm-up); sorted batches differ in length, so
+    # count each timed step's own batch rather than scaling an average
+    timed = slice(1, steps + 1)
+    real, total = sum(counter.real[timed]), sum(counter.total[timed])
+    seconds = sum(timer.times[timed])
     return {
         "seconds": seconds,
         "tokens": real,
         "tok_s": real / seconds if seconds else 0.0,
-        "pad": 1 - counter.real / counter.total if counter.total else 0.0,
+        "pad": 1 - real / total if total else 0.0,
         "params": params,
         "setup_s": setup,
     }
