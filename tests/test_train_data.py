@@ -147,14 +147,19 @@ def test_hold_out_keeps_every_level_in_the_eval_split(tiny_tokenizer):
 
 
 def test_an_sft_cap_samples_across_the_file_not_its_first_rows(tmp_path, tiny_tokenizer):
-    lines = RIT.read_text().splitlines()
-    path = tmp_path / "rit.jsonl"
-    path.write_text("\n".join([lines[0]] * 20 + [lines[1]] * 20) + "\n")  # written kind by kind
-    ds = load_rit(path, tiny_tokenizer, limit=10, seed=3)
-    prompts = [r["prompt"][0]["content"] for r in ds]
-    assert len(prompts) == 10 and len(set(prompts)) == 2  # a first-N cap keeps one prompt only
-    again = load_rit(path, tiny_tokenizer, limit=10, seed=3)
-    assert [r["prompt"] for r in again] == [r["prompt"] for r in ds]
+    rows = []
+    for kind, line in (("a", 0), ("b", 1)):  # written kind by kind, 20 rows each
+        for i in range(20):
+            rec = json.loads(RIT.read_text().splitlines()[line])
+            rec["messages"][0]["content"] = f"{kind}{i:02d} " + rec["messages"][0]["content"]
+            rows.append(rec)
+    path = _write(tmp_path / "rit.jsonl", rows)
+    ids = lambda ds: [r["prompt"][0]["content"][:3] for r in ds]  # noqa: E731
+    sample = ids(load_rit(path, tiny_tokenizer, limit=10, seed=3))
+    assert len(sample) == 10 and {s[0] for s in sample} == {"a", "b"}  # not the first 10 rows
+    assert sample == sorted(sample)  # kept in file order
+    assert ids(load_rit(path, tiny_tokenizer, limit=10, seed=3)) == sample  # seeded
+    assert ids(load_rit(path, tiny_tokenizer, limit=10, seed=4)) != sample
 
 
 def test_a_pair_cap_samples_across_all_files(tmp_path, tiny_tokenizer):

@@ -35,6 +35,17 @@ def test_sorted_batches_cover_every_example_once_and_barely_pad():
     assert sorted_pad < 0.08 and sorted_pad < random_pad / 4
 
 
+def test_a_short_last_batch_does_not_shift_the_dataloaders_batches():
+    from torch.utils.data import DataLoader
+
+    lengths = [random.Random(1).randint(60, 600) for _ in range(42)]  # 10 batches of 4, then 2
+    for seed in range(10):
+        sampler = SortedBatchSampler(lengths, batch_size=4, seed=seed)
+        loaded = [b.tolist() for b in DataLoader(range(42), batch_size=4, sampler=sampler)]
+        assert loaded == sampler.batches()  # every loaded batch is one sorted group
+        assert len(loaded[-1]) == 2
+
+
 def test_sorted_batch_order_is_seeded_per_epoch():
     lengths = list(range(100, 400, 3))
     a, b = SortedBatchSampler(lengths, 4, seed=1), SortedBatchSampler(lengths, 4, seed=1)

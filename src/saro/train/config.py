@@ -85,8 +85,8 @@ class _SaroFields:
         default=None,
         metadata={
             "help": "Use only N training records (quick runs, small budgets): a seeded sample "
-            "(SFT: of the RIT-D file; DPO: across all train_files), so every kind, file and pair "
-            "level stays represented."
+            "(SFT: of the RIT-D file; DPO: across all train_files), drawn from every kind, file "
+            "and pair level rather than the first rows."
         },
     )
     use_lora: bool = field(

@@ -100,8 +100,9 @@ def load_rit(
         path: RIT-D JSONL file.
         tokenizer: If given, messages are checked for chat-template markup (double templating).
         strip_reasoning: Drop the ``<think>`` block from the final answer (Safety-SFT).
-        limit: Keep a seeded random sample of ``limit`` records (in file order), so a cap on a
-            file written kind by kind keeps every kind.
+        limit: Keep a seeded random sample of ``limit`` records (in file order), drawn from the
+            whole file rather than its first rows (which a file written kind by kind fills with
+            one kind).
         seed: Seed of that sample.
     """
     path = Path(path)

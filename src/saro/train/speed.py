@@ -46,10 +46,16 @@ class SortedBatchSampler(Sampler[int]):
         self.epoch = int(epoch)
 
     def batches(self) -> list[list[int]]:
+        """The batches of this epoch; a short last batch (the longest examples) stays last.
+
+        The DataLoader re-cuts the flat index stream into ``batch_size`` chunks, so a short
+        batch anywhere but at the end would shift every later batch off its sorted group.
+        """
         order = sorted(range(len(self.lengths)), key=lambda i: (self.lengths[i], i))
         cut = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        full, rest = cut[: len(order) // self.batch_size], cut[len(order) // self.batch_size :]
         gen = torch.Generator().manual_seed(self.seed + self.epoch)
-        return [cut[i] for i in torch.randperm(len(cut), generator=gen).tolist()]
+        return [full[i] for i in torch.randperm(len(full), generator=gen).tolist()] + rest
 
     def __iter__(self) -> Iterator[int]:
         for batch in self.batches():
