@@ -40,9 +40,7 @@ def test_data_configs_validate(name, cls):
 def test_a_bad_train_key_in_a_run_config_fails_before_any_work(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        (CONFIGS / "demo.yaml")
-        .read_text()
-        .replace("learning_rate:", "learning_rat:", 1)
+        (CONFIGS / "demo.yaml").read_text().replace("learning_rate:", "learning_rat:", 1)
     )
     with pytest.raises(SaroError, match="learning_rat"):
         load_run_config(bad)

@@ -48,12 +48,14 @@ class DirectConfig:
         n: Base-model samples per prompt.
         temperature: Sampling temperature.
         max_new_tokens: Cap per sample.
+        limit: Use a seeded sample of this many prompts (None: all of the kinds' prompts).
     """
 
     kinds: list[str] = field(default_factory=lambda: ["harmful", "jailbreak", "benign"])
     n: int = 2
     temperature: float = 1.0
     max_new_tokens: int = 160
+    limit: int | None = None
 
 
 @dataclass

@@ -94,6 +94,7 @@ def _direct(run: Run) -> dict[str, Any]:
         temperature=d.temperature,
         max_new_tokens=d.max_new_tokens,
         seed=run.cfg.seed,
+        limit=d.limit,
         acceptor=Acceptor(Policy.load(run.cfg.pref.policy).ids, reasoning=False),
         progress=run.progress,
     )
@@ -236,7 +237,14 @@ def _build() -> list[Stage]:
         Stage(
             "direct_pairs",
             _direct,
-            _est_gen(lambda r: _n_seed(r) * r.cfg.direct.n * r.cfg.direct.max_new_tokens * 0.6),
+            _est_gen(
+                lambda r: (
+                    min(_n_seed(r), r.cfg.direct.limit or _n_seed(r))
+                    * r.cfg.direct.n
+                    * r.cfg.direct.max_new_tokens
+                    * 0.6
+                )
+            ),
             "direct pairs from the base model -> pref/direct",
         ),
         Stage(

@@ -61,13 +61,21 @@ def build_direct_pairs(
     temperature: float = 1.0,
     max_new_tokens: int = 200,
     seed: int = 0,
+    limit: int | None = None,
     acceptor: Acceptor,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Write ``pairs.jsonl`` and ``card.json`` for direct DPO; returns the card."""
+    """Write ``pairs.jsonl`` and ``card.json`` for direct DPO; returns the card.
+
+    ``limit`` samples that many of the prompts (seeded, kept in file order) before generating,
+    for runs whose DPO stage only trains on a few pairs.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     prompts, chosen = _prompts(safety_sft, kinds)
+    if limit and limit < len(prompts):
+        keep = sorted(random.Random(seed).sample(range(len(prompts)), limit))
+        prompts = [prompts[i] for i in keep]
     outs = engine.generate(
         [ChatRequest.user(p.text) for p in prompts],
         n=n,

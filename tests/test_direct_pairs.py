@@ -1,0 +1,74 @@
+"""Direct pairs for the direct-DPO baseline: chosen = the Safety-SFT answer, rejected = the base
+model's own wrong answer (or a prefilled one), and an optional seeded prompt sample."""
+
+from __future__ import annotations
+
+import json
+
+from saro.build.accept import Acceptor
+from saro.build.direct import build_direct_pairs
+from saro.engines.mock import MockEngine
+from saro.policy import Policy
+
+COMPLY = "Sure, here is how to do it. Step 1: get the tools. Step 2: follow the plan closely."
+REFUSE = " help with that request."
+
+
+def _safety_sft(path, n_per_kind=6):
+    rows = []
+    for kind, answer in (("harmful", "I can't help with that."), ("benign", "Here is how.")):
+        for i in range(n_per_kind):
+            user = f"{kind} question number {i}?"
+            rows.append(
+                {
+                    "id": f"{kind}-{i}",
+                    "kind": kind,
+                    "messages": [
+                        {"role": "user", "content": user},
+                        {"role": "assistant", "content": answer},
+                    ],
+                }
+            )
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _build(tmp_path, engine, **kw):
+    return build_direct_pairs(
+        engine,
+        _safety_sft(tmp_path / "safety_sft.jsonl"),
+        tmp_path / "out",
+        kinds=["harmful", "benign"],
+        n=1,
+        acceptor=Acceptor(Policy.load().ids, reasoning=False),
+        progress=False,
+        **kw,
+    )
+
+
+def _pairs(tmp_path):
+    return [json.loads(x) for x in (tmp_path / "out" / "pairs.jsonl").read_text().splitlines()]
+
+
+def test_rejected_is_the_base_models_wrong_answer_and_chosen_the_safe_one(tmp_path):
+    card = _build(tmp_path, MockEngine(script={"*": COMPLY, "I'm": REFUSE, "I can't": REFUSE}))
+    pairs = {p["prompt_id"]: p for p in _pairs(tmp_path)}
+    harmful = pairs["harmful-0"]
+    assert harmful["rejected"][0]["content"] == COMPLY  # complied with a harmful request
+    assert harmful["chosen"][0]["content"] == "I can't help with that."
+    assert harmful["origin_rejected"] == "onpolicy"
+    assert card["pairs"] == len(pairs)
+
+
+def test_a_limit_samples_the_prompts_before_generating(tmp_path):
+    engine = MockEngine(script={"*": COMPLY, "I'm": REFUSE, "I can't": REFUSE})
+    card = _build(tmp_path, engine, limit=4, seed=1)
+    asked = {job.request.messages[-1]["content"] for job in engine.calls}
+    first = [job.request.messages[-1]["content"] for job in engine.calls if not job.request.prefill]
+    assert len(first) == 4  # only the sampled prompts were generated
+    assert asked <= {f"{k} question number {i}?" for k in ("harmful", "benign") for i in range(6)}
+    assert card["pairs"] <= 4
+    again = MockEngine(script={"*": COMPLY, "I'm": REFUSE, "I can't": REFUSE})
+    _build(tmp_path, again, limit=4, seed=1)
+    repeat = [j.request.messages[-1]["content"] for j in again.calls if not j.request.prefill]
+    assert repeat == first
