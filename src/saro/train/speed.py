@@ -9,9 +9,8 @@ config, docs/training.md):
   ~16% of the tokens as padding (bench/train.py); sorted batches left 4%.
 - ``loss_head: model``: the SFT loss from the model's own forward (transformers' cross entropy
   on the full logits) instead of TRL's fused, tiled log-prob head. On a CPU TRL scores every
-  position in tiles and also computes the entropy and top-1 metrics, which took ~27% of a
-  step (SFT 85 -> 116 tokens/s, docs/performance.md); on a GPU its head saves memory and
-  should stay.
+  position in tiles and also computes the entropy and top-1 metrics: 91 -> 107 tokens/s on
+  a fixed 8 x 256 probe (docs/performance.md); on a GPU its head saves memory and should stay.
 """
 
 from __future__ import annotations
