@@ -106,9 +106,9 @@ class Throughput:
         gen_tokens_per_s: Generation tokens per second (hf engine, batched).
     """
 
-    train_tokens_per_s: float = 85.0  # RW and Safety-SFT at batch 4 in the demo (results.md)
+    train_tokens_per_s: float = 77.0  # RW and Safety-SFT at batch 4 in the demo (results.md)
     dpo_cost_factor: float = 1.6
-    gen_tokens_per_s: float = 70.0  # OP-COT rollouts and eval in the demo, n x prompts batched
+    gen_tokens_per_s: float = 55.0  # OP-COT rollouts and eval in the demo, incl. loading/judging
 
 
 @dataclass
