@@ -239,7 +239,7 @@ def _build() -> list[Stage]:
             _direct,
             _est_gen(
                 lambda r: (
-                    min(_n_seed(r), r.cfg.direct.limit or _n_seed(r))
+                    min(_n_seed(r), r.cfg.direct.limit or float("inf"))
                     * r.cfg.direct.n
                     * r.cfg.direct.max_new_tokens
                     * 0.6

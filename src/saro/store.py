@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+import random
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from saro.errors import SaroError
+
+T = TypeVar("T")
 
 
 def read_jsonl(path: str | Path, *, required: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
@@ -45,6 +48,17 @@ def read_jsonl(path: str | Path, *, required: Iterable[str] = ()) -> Iterator[di
                     f"Every record needs {', '.join(required)}.",
                 )
             yield obj
+
+
+def seeded_sample(items: Sequence[T], limit: int | None, seed: int) -> list[T]:
+    """A seeded random sample of ``limit`` items, kept in their original order (all if no limit).
+
+    The cap for records read from a file: drawn from the whole file rather than its first rows,
+    which a file written kind by kind (or files read one after another) fills with one kind.
+    """
+    if not limit or limit >= len(items):
+        return list(items)
+    return [items[i] for i in sorted(random.Random(seed).sample(range(len(items)), limit))]
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:

@@ -19,7 +19,7 @@ from saro.build.accept import Acceptor
 from saro.build.rollouts import Sample, classify
 from saro.engines import BaseEngine, ChatRequest
 from saro.records import Prompt
-from saro.store import read_jsonl, write_jsonl
+from saro.store import read_jsonl, seeded_sample, write_jsonl
 
 DIRECT_OPENINGS = {
     "comply": [
@@ -73,9 +73,7 @@ def build_direct_pairs(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     prompts, chosen = _prompts(safety_sft, kinds)
-    if limit and limit < len(prompts):
-        keep = sorted(random.Random(seed).sample(range(len(prompts)), limit))
-        prompts = [prompts[i] for i in keep]
+    prompts = seeded_sample(prompts, limit, seed)
     outs = engine.generate(
         [ChatRequest.user(p.text) for p in prompts],
         n=n,

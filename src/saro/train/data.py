@@ -38,7 +38,7 @@ from datasets import Dataset
 
 from saro.errors import SaroError
 from saro.reasoning import parse
-from saro.store import read_jsonl
+from saro.store import read_jsonl, seeded_sample
 
 RIT_FORMAT = '{"messages": [{"role": "user", ...}, {"role": "assistant", "content": ...}]}'
 PAIR_FORMAT = '{"prompt": ..., "chosen": ..., "rejected": ..., "level": "outcome"|"process"}'
@@ -127,10 +127,7 @@ def load_rit(
         rows.append({"prompt": prompt, "completion": completion})
     if not rows:
         raise SaroError(f"{path} holds no RIT-D records.", f"Each line must be {RIT_FORMAT}.")
-    if limit and limit < len(rows):
-        keep = sorted(random.Random(seed).sample(range(len(rows)), limit))
-        rows = [rows[i] for i in keep]
-    return Dataset.from_list(rows)
+    return Dataset.from_list(seeded_sample(rows, limit, seed))
 
 
 def end_with_eos(text: str, eos: str) -> str:
@@ -240,10 +237,7 @@ def load_pairs(
         raise SaroError(
             "No usable preference pairs were found.", "Check train_files and max_length."
         )
-    if limit and limit < len(out):
-        keep = sorted(random.Random(seed).sample(range(len(out)), limit))
-        out = [out[i] for i in keep]
-    return out
+    return seeded_sample(out, limit, seed)
 
 
 def split_by_level(rows: list[dict[str, Any]]) -> dict[str, Dataset]:

@@ -52,7 +52,8 @@ class SortedBatchSampler(Sampler[int]):
         """
         order = sorted(range(len(self.lengths)), key=lambda i: (self.lengths[i], i))
         cut = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        full, rest = cut[: len(order) // self.batch_size], cut[len(order) // self.batch_size :]
+        n_full = len(order) // self.batch_size
+        full, rest = cut[:n_full], cut[n_full:]
         gen = torch.Generator().manual_seed(self.seed + self.epoch)
         return [full[i] for i in torch.randperm(len(full), generator=gen).tolist()] + rest
 
