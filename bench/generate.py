@@ -133,12 +133,37 @@ def _sampling(args, tok) -> dict:
     )
 
 
-def make_engine(args):
+def make_engine(args, *, prepack: bool | None = None):
     from saro.engines.hf import HFEngine
 
-    engine = HFEngine(args.model, batch_size=args.batch_size)
+    engine = HFEngine(args.model, batch_size=args.batch_size, prepack=prepack)
     engine.model  # noqa: B018 - load before timing
     return engine
+
+
+def greedy_agreement(engines, requests, max_new_tokens: int) -> str:
+    """Greedy outputs of two engines on the same prompts: how many match, how much is shared."""
+    outs = [
+        [
+            row[0].text
+            for row in e.generate(
+                requests, temperature=0, max_new_tokens=max_new_tokens, progress=False
+            )
+        ]
+        for e in engines
+    ]
+    same, shared = 0, []
+    for a, b in zip(*outs, strict=True):
+        same += a == b
+        common = next(
+            (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+        )
+        shared.append(common / max(len(a), len(b), 1))
+    return (
+        f"greedy check, packed vs plain engine ({len(requests)} prompts, {max_new_tokens} "
+        f"tokens): identical on {same}/{len(requests)}, common prefix "
+        f"{100 * sum(shared) / len(shared):.0f}% of the text on average"
+    )
 
 
 def run_engine(engine, requests, args, label) -> Result:
@@ -232,8 +257,14 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument(
         "--methods",
-        default="naive,batched,engine,llamacpp",
-        help="comma list of naive, batched, engine, llamacpp",
+        default="naive,batched,engine,engine-plain,llamacpp",
+        help="comma list of naive, batched, engine, engine-plain, llamacpp",
+    )
+    parser.add_argument(
+        "--greedy-check",
+        type=int,
+        default=16,
+        help="prompts for the packed vs plain greedy comparison (0: skip)",
     )
     parser.add_argument("--out", default=None, help="write the markdown report here")
     args = parser.parse_args(argv)
@@ -284,13 +315,22 @@ def main(argv: list[str] | None = None) -> str:
         if "batched" in methods:
             for size in map(int, args.generate_batch_sizes.split(",")):
                 record(run_batched(model, tok, texts, eos, args, size))
+    engines = []
     if "engine" in methods:
-        engine = make_engine(args)
-        record(run_engine(engine, requests, args, f"hf engine (batch {args.batch_size})"))
+        engines.append(make_engine(args))
+        record(run_engine(engines[-1], requests, args, f"hf engine (batch {args.batch_size})"))
+    if "engine-plain" in methods:
+        engines.append(make_engine(args, prepack=False))
+        label = f"hf engine, unpacked linear (batch {args.batch_size})"
+        record(run_engine(engines[-1], requests, args, label))
+    notes = []
+    if len(engines) == 2 and args.greedy_check:
+        notes.append(greedy_agreement(engines, requests[: args.greedy_check], 64))
+        print("  " + notes[-1], flush=True)
     if "llamacpp" in methods:
         record(run_llamacpp(texts, args))
 
-    report = header + "\n\n" + table(results)
+    report = header + "\n\n" + table(results) + "".join(f"\n\n{n}." for n in notes)
     print("\n" + report)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:

@@ -55,6 +55,9 @@ class HFEngine(BaseEngine):
         device: ``cpu``, ``cuda``, ``cuda:1``...
         trust_remote_code: Allow custom modelling code from the model folder (off by default).
         threads: Torch intra-op threads (default: leave torch's choice).
+        prepack: Reorder the linear layers' weights once for oneDNN (:mod:`saro.engines.hf_cpu`):
+            1.3-1.8x faster decode steps on CPU. ``None`` (default) turns it on for fp32 on the
+            CPU when torch has oneDNN; ``False`` keeps plain ``nn.Linear``.
     """
 
     name = "hf"
@@ -71,6 +74,7 @@ class HFEngine(BaseEngine):
         device: str = "cpu",
         trust_remote_code: bool = False,
         threads: int | None = None,
+        prepack: bool | None = None,
     ):
         super().__init__(cache=cache)
         if dtype not in DTYPES:
@@ -88,6 +92,14 @@ class HFEngine(BaseEngine):
         self.max_prefill_tokens = max_prefill_tokens
         self.trust_remote_code = trust_remote_code
         self.threads = threads
+        if prepack and (device != "cpu" or self.dtype_name != "float32"):
+            raise SaroError(
+                f"prepack=True needs dtype float32 on the CPU (got {self.dtype_name} on {device}).",
+                "Leave prepack unset: it turns itself on where it applies.",
+            )
+        self.prepack = (
+            (device == "cpu" and self.dtype_name == "float32") if prepack is None else prepack
+        )
         self._model = None
         self._tokenizer = None
         self._identity = f"hf:{self.folder.resolve()}:{_fingerprint(self.folder)}:{self.dtype_name}"
@@ -122,7 +134,12 @@ class HFEngine(BaseEngine):
                 dtype=getattr(torch, self.dtype_name),
                 trust_remote_code=self.trust_remote_code,
             )
-            self._model = model.to(self.device).eval()
+            model = model.to(self.device).eval()
+            if self.prepack:
+                from saro.engines.hf_cpu import prepack_linears
+
+                prepack_linears(model, batch_hint=self.batch_size)
+            self._model = model
         return self._model
 
     # -- BaseEngine ---------------------------------------------------------------------------
