@@ -144,11 +144,63 @@ def test_tiny_top_p_is_greedy(tiny):
     assert texts(nucleus) == greedy
 
 
-def test_memory_cap_splits_the_batch_without_changing_outputs(tiny):
+def test_memory_cap_splits_the_batch_without_changing_outputs(tiny, monkeypatch):
+    from saro.engines import hf_batch
+
     kw = dict(max_new_tokens=6, progress=False)
     roomy = texts(engine(tiny, batch_size=8).generate(reqs(), **kw))
     cramped = engine(tiny, batch_size=8, max_batch_tokens=60, max_prefill_tokens=40)
+    passes = []
+    real = hf_batch.ContinuousBatcher._prefill_bucket
+    monkeypatch.setattr(
+        hf_batch.ContinuousBatcher,
+        "_prefill_bucket",
+        lambda self, prompts: passes.append(prompts) or real(self, prompts),
+    )
     assert texts(cramped.generate(reqs(), **kw)) == roomy
+    assert all(len(p) == 1 or len(p) * len(p[0]) <= 40 for p in passes)  # padded tokens
+
+
+def test_prefill_in_length_buckets_changes_no_output(tiny, monkeypatch):
+    from saro.engines import hf_batch
+
+    kw = dict(n=2, temperature=1.0, max_new_tokens=6, seed=3, progress=False)
+    one_pass = texts(engine(tiny, batch_size=16).generate(reqs(), **kw))
+    greedy_one_pass = texts(
+        engine(tiny, batch_size=16).generate(reqs(), max_new_tokens=6, progress=False)
+    )
+    calls = []
+    real = hf_batch.ContinuousBatcher._prefill_bucket
+    monkeypatch.setattr(hf_batch, "PREFILL_MIN_TOKENS", 1)  # close a bucket at every length step
+    monkeypatch.setattr(
+        hf_batch.ContinuousBatcher,
+        "_prefill_bucket",
+        lambda self, prompts: calls.append(len(prompts)) or real(self, prompts),
+    )
+    bucketed = engine(tiny, batch_size=16)
+    assert texts(bucketed.generate(reqs(), **kw)) == one_pass
+    assert len(calls) > 1 and sum(calls) == len(PROMPTS)  # several buckets, each prompt once
+    assert texts(bucketed.generate(reqs(), max_new_tokens=6, progress=False)) == greedy_one_pass
+
+
+def test_models_without_movable_kv_rows_decode_in_single_pass_groups(tiny, monkeypatch):
+    """Sliding-window or linear-attention layers: the library's cache, no refills or buckets."""
+    from saro.engines import hf_batch
+
+    kw = dict(max_new_tokens=6, progress=False)
+    want = texts(engine(tiny, batch_size=8).generate(reqs(), **kw))
+    monkeypatch.setattr(hf_batch, "supports_refill", lambda config: False)
+    passes = []
+    real = hf_batch.ContinuousBatcher._prefill_bucket
+    monkeypatch.setattr(
+        hf_batch.ContinuousBatcher,
+        "_prefill_bucket",
+        lambda self, prompts: passes.append(prompts) or real(self, prompts),
+    )
+    eng = engine(tiny, batch_size=8, max_prefill_tokens=40)
+    assert texts(eng.generate(reqs(), **kw)) == want
+    assert len(passes) > 1  # the prefill cap split the prompts into several groups
+    assert all(len(p) == 1 or len(p) * len(p[0]) <= 40 for p in passes)
 
 
 def test_cache_serves_repeated_jobs(tiny, tmp_path):

@@ -32,6 +32,10 @@ from transformers.cache_utils import Cache, DynamicCache, DynamicLayer
 
 from saro.engines.base import SamplingParams
 
+# A prefill bucket is not closed below this many padded tokens: smaller forward passes use the
+# CPU poorly (see :meth:`ContinuousBatcher._buckets`).
+PREFILL_MIN_TOKENS = 256
+
 
 @dataclass
 class Row:
@@ -92,7 +96,11 @@ class SlotLayer(DynamicLayer):
         return self.length
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
-        self.set(self.keys[indices], self.values[indices], spare=self.k_buf.shape[2] - self.length)
+        # One gather of the whole buffer, spare room included: cheaper than gathering the used
+        # part and copying it into a fresh zeroed buffer (two copies and a fill).
+        self.k_buf = self.k_buf.index_select(0, indices)
+        self.v_buf = self.v_buf.index_select(0, indices)
+        self._sync()
 
 
 def _left_pad(x: torch.Tensor, length: int, dim: int) -> torch.Tensor:
@@ -174,7 +182,9 @@ class ContinuousBatcher:
                 g_last = sample(g_logits, group, params)
                 g_pos = g_mask.sum(1)
                 if active:
-                    cache, mask = self._merge(cache, mask, g_cache, g_mask, params.max_new_tokens)
+                    cache, mask = self._merge(
+                        cache, mask, g_cache, g_mask, spare=params.max_new_tokens
+                    )
                     pos, last = torch.cat([pos, g_pos]), torch.cat([last, g_last])
                 else:
                     cache, mask, pos, last = g_cache, g_mask, g_pos, g_last
@@ -220,14 +230,19 @@ class ContinuousBatcher:
         return None
 
     def _take(self, queue: list[Row], n_active: int, length: int, max_new: int) -> list[Row]:
-        """Pop rows while the batch, KV-memory and prefill caps allow (always at least one)."""
+        """Pop rows while the batch and KV-memory caps allow (always at least one).
+
+        The prefill cap is kept by :meth:`_buckets`, one forward pass at a time; a model whose
+        caches cannot be merged has a single pass, so there it limits the group instead.
+        """
         group: list[Row] = []
         while queue and n_active + len(group) < self.batch_size:
             row = queue[-1]
             width = max([length, len(row.prompt)] + [len(r.prompt) for r in group])
             kv_tokens = (n_active + len(group) + 1) * (width + max_new)
             prefill = (len(group) + 1) * max([len(row.prompt)] + [len(r.prompt) for r in group])
-            if group and (kv_tokens > self.max_batch_tokens or prefill > self.max_prefill_tokens):
+            one_pass_too_big = not self.refill and prefill > self.max_prefill_tokens
+            if group and (kv_tokens > self.max_batch_tokens or one_pass_too_big):
                 break
             if not group and n_active and kv_tokens > self.max_batch_tokens:
                 break
@@ -236,11 +251,55 @@ class ContinuousBatcher:
 
     # -- prefill, merge, trim ------------------------------------------------------------------
     def _prefill(self, group: list[Row]):
-        """Prefill the unique prompts of a group once, then repeat rows for repeated prompts."""
-        uniq: dict[tuple[int, ...], int] = {}
-        order = [uniq.setdefault(tuple(r.prompt), len(uniq)) for r in group]
-        prompts = list(uniq)
-        width = max(len(p) for p in prompts)
+        """Prefill the unique prompts of a group once, then repeat rows for repeated prompts.
+
+        The unique prompts (longest first) are prefilled in length buckets, so a 40-token prompt
+        is not padded to the group's 110 tokens: one padded forward pass over the group's mixed
+        lengths measured 36% of its tokens as padding on the bench's prompts.
+        """
+        prompts = sorted(dict.fromkeys(tuple(r.prompt) for r in group), key=lambda p: -len(p))
+        rank = {p: i for i, p in enumerate(prompts)}
+        order = [rank[tuple(r.prompt)] for r in group]
+        cache = mask = None
+        logits = []
+        for bucket in self._buckets(prompts):
+            b_cache, b_mask, b_logits = self._prefill_bucket(bucket)
+            logits.append(b_logits)
+            if cache is None:
+                cache, mask = b_cache, b_mask
+            else:
+                cache, mask = self._merge(cache, mask, b_cache, b_mask, spare=0)
+        idx = torch.tensor(order, dtype=torch.long, device=mask.device)
+        if len(prompts) < len(group) or order != sorted(order):
+            cache.batch_select_indices(idx)
+        return cache, mask[idx], torch.cat(logits)[idx]
+
+    def _buckets(self, prompts: list[tuple[int, ...]]) -> list[list[tuple[int, ...]]]:
+        """Split length-sorted prompts into forward passes of at most ``max_prefill_tokens``
+        padded tokens, and where padding to the bucket's width would waste more than 20%.
+
+        The padding rule closes a bucket only once it holds ``PREFILL_MIN_TOKENS`` padded tokens,
+        as a small forward pass uses the CPU poorly. Models that cannot merge caches get a single
+        bucket (:meth:`_take` keeps their groups within the cap).
+        """
+        buckets: list[list[tuple[int, ...]]] = []
+        for p in prompts:
+            last = buckets[-1] if buckets else None
+            width = len(last[0]) if last else 0
+            if last is None or (
+                self.refill
+                and (
+                    width * (len(last) + 1) > self.max_prefill_tokens
+                    or (width * len(last) >= PREFILL_MIN_TOKENS and len(p) < 0.8 * width)
+                )
+            ):
+                buckets.append([p])
+            else:
+                last.append(p)
+        return buckets
+
+    def _prefill_bucket(self, prompts: list[tuple[int, ...]]):
+        width = len(prompts[0])
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(prompts), width), dtype=torch.long)
         for i, p in enumerate(prompts):
@@ -257,17 +316,14 @@ class ContinuousBatcher:
             **{self.cache_arg: cache},
             logits_to_keep=1,
         )
-        idx = torch.tensor(order, dtype=torch.long, device=mask.device)
-        if len(prompts) < len(group):
-            cache.batch_select_indices(idx)
-        return cache, mask[idx], out.logits[idx, -1]
+        return cache, mask, out.logits[:, -1]
 
     def _new_cache(self) -> Cache:
         if self.refill:
             return Cache(layers=[SlotLayer() for _ in range(self.n_layers)])
         return DynamicCache(config=self.model.config)
 
-    def _merge(self, cache, mask, g_cache, g_mask, max_new: int):
+    def _merge(self, cache, mask, g_cache, g_mask, spare: int):
         """Right-align two caches (pad on the left) and stack their rows."""
         width = max(mask.shape[1], g_mask.shape[1])
         for layer, g_layer in zip(cache.layers, g_cache.layers, strict=True):
@@ -275,7 +331,7 @@ class ContinuousBatcher:
             vals = torch.cat(
                 [_left_pad(layer.values, width, 2), _left_pad(g_layer.values, width, 2)]
             )
-            layer.set(keys, vals, spare=max_new)
+            layer.set(keys, vals, spare=spare)
         return cache, torch.cat([_left_pad(mask, width, 1), _left_pad(g_mask, width, 1)])
 
     def _trim(self, cache, mask):
