@@ -61,12 +61,16 @@ def reference_greedy(eng, request, max_new):
     return out[0, ids.input_ids.shape[1] :].tolist()
 
 
+@pytest.mark.parametrize("prepack", [None, False], ids=["packed", "plain"])
 @pytest.mark.parametrize("batch_size", [1, 2, 4, 16])
-def test_batched_greedy_equals_plain_generate_one_at_a_time(tiny, batch_size):
-    eng = engine(tiny, batch_size=batch_size)
+def test_batched_greedy_equals_plain_generate_one_at_a_time(tiny, batch_size, prepack):
+    eng = engine(tiny, batch_size=batch_size, prepack=prepack)
+    plain = engine(tiny, prepack=False)  # the reference: model.generate on unpacked nn.Linear
     out = eng.generate(reqs(), max_new_tokens=10, progress=False)
     for request, [completion] in zip(reqs(), out, strict=True):
-        want = eng.tokenizer.decode(reference_greedy(eng, request, 10), skip_special_tokens=True)
+        want = plain.tokenizer.decode(
+            reference_greedy(plain, request, 10), skip_special_tokens=True
+        )
         assert completion.text == want
         assert completion.finish_reason == "length"
         assert completion.completion_tokens == 10

@@ -61,7 +61,7 @@ def test_prepack_swaps_every_linear_and_keeps_the_logits(tiny):
         torch.testing.assert_close(packed(ids).logits, plain(ids).logits, rtol=1e-4, atol=1e-4)
 
 
-def test_prepack_leaves_the_model_alone_when_a_layer_disagrees(tiny, monkeypatch, caplog):
+def test_a_layer_that_disagrees_stays_unpacked_and_is_named(tiny, monkeypatch, caplog):
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(tiny, dtype=torch.float32).eval()
@@ -70,7 +70,32 @@ def test_prepack_leaves_the_model_alone_when_a_layer_disagrees(tiny, monkeypatch
     with caplog.at_level(logging.WARNING, logger="saro.engines.hf_cpu"):
         assert prepack_linears(model) == 0
     assert sum(isinstance(m, torch.nn.Linear) for m in model.modules()) == before
-    assert "stay unpacked" in caplog.text
+    assert "disagreed" in caplog.text and "lm_head" in caplog.text
+
+
+def test_failing_onednn_ops_stop_the_swap_with_a_warning(tiny, monkeypatch, caplog):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny, dtype=torch.float32).eval()
+
+    def broken(self, linear, batch_hint):
+        raise RuntimeError("mkldnn op not compiled in")
+
+    monkeypatch.setattr(PackedLinear, "__init__", broken)
+    with caplog.at_level(logging.WARNING, logger="saro.engines.hf_cpu"):
+        assert prepack_linears(model) == 0
+    assert "prepacking failed" in caplog.text and "not compiled in" in caplog.text
+
+
+def test_linear_subclasses_keep_their_own_forward():
+    class Router(torch.nn.Linear):  # like a MoE router: returns more than the projection
+        def forward(self, x):
+            return super().forward(x), x.shape[0]
+
+    model = torch.nn.ModuleDict({"proj": linear(), "router": Router(48, 8)})
+    assert prepack_linears(model) == 1
+    assert isinstance(model["proj"], PackedLinear)
+    assert type(model["router"]) is Router
 
 
 def test_prepack_without_onednn_is_a_no_op(tiny, monkeypatch, caplog):
@@ -100,6 +125,14 @@ def test_engine_packs_by_default_on_cpu_fp32_and_not_when_told(tiny):
         )
     ]
     assert all(same)
+
+
+def test_engine_auto_mode_stays_quiet_without_onednn(tiny, monkeypatch, caplog):
+    monkeypatch.setattr(hf_cpu, "available", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="saro.engines.hf_cpu"):
+        model = make_engine("hf", model=str(tiny)).model
+    assert not any(isinstance(m, PackedLinear) for m in model.modules())
+    assert caplog.text == ""
 
 
 def test_engine_refuses_prepack_outside_cpu_fp32(tiny):

@@ -56,8 +56,11 @@ class HFEngine(BaseEngine):
         trust_remote_code: Allow custom modelling code from the model folder (off by default).
         threads: Torch intra-op threads (default: leave torch's choice).
         prepack: Reorder the linear layers' weights once for oneDNN (:mod:`saro.engines.hf_cpu`):
-            1.3-1.8x faster decode steps on CPU. ``None`` (default) turns it on for fp32 on the
-            CPU when torch has oneDNN; ``False`` keeps plain ``nn.Linear``.
+            1.23x the tokens/s on the CPU bench (docs/performance.md). ``None`` (default) turns
+            it on for fp32 on the CPU when torch has oneDNN; ``False`` keeps plain
+            ``nn.Linear``. Packed and plain engines share one :meth:`identity`, hence one
+            generation cache: both run the same fp32 weights, and only the order of the sums
+            differs (a sample may differ by a token, as it would on another CPU).
     """
 
     name = "hf"
@@ -97,9 +100,7 @@ class HFEngine(BaseEngine):
                 f"prepack=True needs dtype float32 on the CPU (got {self.dtype_name} on {device}).",
                 "Leave prepack unset: it turns itself on where it applies.",
             )
-        self.prepack = (
-            (device == "cpu" and self.dtype_name == "float32") if prepack is None else prepack
-        )
+        self.prepack = prepack  # None: decided when the model loads
         self._model = None
         self._tokenizer = None
         self._identity = f"hf:{self.folder.resolve()}:{_fingerprint(self.folder)}:{self.dtype_name}"
@@ -135,10 +136,11 @@ class HFEngine(BaseEngine):
                 trust_remote_code=self.trust_remote_code,
             )
             model = model.to(self.device).eval()
-            if self.prepack:
-                from saro.engines.hf_cpu import prepack_linears
+            if self.prepack is not False and self.device == "cpu" and self.dtype_name == "float32":
+                from saro.engines import hf_cpu
 
-                prepack_linears(model, batch_hint=self.batch_size)
+                if self.prepack or hf_cpu.available():  # auto stays quiet without oneDNN
+                    hf_cpu.prepack_linears(model, batch_hint=self.batch_size)
             self._model = model
         return self._model
 

@@ -178,13 +178,14 @@ class ContinuousBatcher:
                 length = mask.shape[1] if mask is not None else 0
                 group = self._take(queue, len(active), length, params.max_new_tokens)
             if group:
-                g_cache, g_mask, g_logits = self._prefill(group)
+                # the group's own room only matters when it is the whole batch
+                g_spare = 0 if active else params.max_new_tokens
+                g_cache, g_mask, g_logits = self._prefill(group, g_spare)
                 g_last = sample(g_logits, group, params)
                 g_pos = g_mask.sum(1)
                 if active:
-                    cache, mask = self._merge(
-                        cache, mask, g_cache, g_mask, spare=params.max_new_tokens
-                    )
+                    parts = [(cache, mask), (g_cache, g_mask)]
+                    cache, mask = self._merge(parts, spare=params.max_new_tokens)
                     pos, last = torch.cat([pos, g_pos]), torch.cat([last, g_last])
                 else:
                     cache, mask, pos, last = g_cache, g_mask, g_pos, g_last
@@ -250,25 +251,23 @@ class ContinuousBatcher:
         return group
 
     # -- prefill, merge, trim ------------------------------------------------------------------
-    def _prefill(self, group: list[Row]):
+    def _prefill(self, group: list[Row], spare: int):
         """Prefill the unique prompts of a group once, then repeat rows for repeated prompts.
 
         The unique prompts (longest first) are prefilled in length buckets, so a 40-token prompt
         is not padded to the group's 110 tokens: one padded forward pass over the group's mixed
-        lengths measured 36% of its tokens as padding on the bench's prompts.
+        lengths measured 36% of its tokens as padding on the bench's prompts. Buckets are merged
+        with room for ``spare`` more tokens.
         """
         prompts = sorted(dict.fromkeys(tuple(r.prompt) for r in group), key=lambda p: -len(p))
         rank = {p: i for i, p in enumerate(prompts)}
         order = [rank[tuple(r.prompt)] for r in group]
-        cache = mask = None
-        logits = []
+        parts, logits = [], []
         for bucket in self._buckets(prompts):
             b_cache, b_mask, b_logits = self._prefill_bucket(bucket)
+            parts.append((b_cache, b_mask))
             logits.append(b_logits)
-            if cache is None:
-                cache, mask = b_cache, b_mask
-            else:
-                cache, mask = self._merge(cache, mask, b_cache, b_mask, spare=0)
+        cache, mask = parts[0] if len(parts) == 1 else self._merge(parts, spare)
         idx = torch.tensor(order, dtype=torch.long, device=mask.device)
         if len(prompts) < len(group) or order != sorted(order):
             cache.batch_select_indices(idx)
@@ -323,16 +322,16 @@ class ContinuousBatcher:
             return Cache(layers=[SlotLayer() for _ in range(self.n_layers)])
         return DynamicCache(config=self.model.config)
 
-    def _merge(self, cache, mask, g_cache, g_mask, spare: int):
-        """Right-align two caches (pad on the left) and stack their rows."""
-        width = max(mask.shape[1], g_mask.shape[1])
-        for layer, g_layer in zip(cache.layers, g_cache.layers, strict=True):
-            keys = torch.cat([_left_pad(layer.keys, width, 2), _left_pad(g_layer.keys, width, 2)])
-            vals = torch.cat(
-                [_left_pad(layer.values, width, 2), _left_pad(g_layer.values, width, 2)]
-            )
-            layer.set(keys, vals, spare=spare)
-        return cache, torch.cat([_left_pad(mask, width, 1), _left_pad(g_mask, width, 1)])
+    def _merge(self, parts: list[tuple[Cache, torch.Tensor]], spare: int):
+        """Right-align caches (pad on the left) and stack their rows, in one copy per layer."""
+        width = max(mask.shape[1] for _, mask in parts)
+        merged = parts[0][0]
+        for i, layer in enumerate(merged.layers):
+            layers = [cache.layers[i] for cache, _ in parts]
+            keys = torch.cat([_left_pad(x.keys, width, 2) for x in layers])
+            values = torch.cat([_left_pad(x.values, width, 2) for x in layers])
+            layer.set(keys, values, spare=spare)
+        return merged, torch.cat([_left_pad(mask, width, 1) for _, mask in parts])
 
     def _trim(self, cache, mask):
         """Drop leading columns that are padding for every remaining row (after rows left)."""
