@@ -108,7 +108,7 @@ class Throughput:
 
     train_tokens_per_s: float = 77.0  # RW and Safety-SFT at batch 4 in the demo (results.md)
     dpo_cost_factor: float = 1.6
-    gen_tokens_per_s: float = 55.0  # OP-COT rollouts and eval in the demo, incl. loading/judging
+    gen_tokens_per_s: float = 74.0  # OP-COT rollouts and eval in the demo, incl. loading/judging
 
 
 @dataclass
