@@ -155,10 +155,7 @@ def greedy_agreement(engines, requests, max_new_tokens: int) -> str:
     same, shared = 0, []
     for a, b in zip(*outs, strict=True):
         same += a == b
-        common = next(
-            (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
-        )
-        shared.append(common / max(len(a), len(b), 1))
+        shared.append(len(os.path.commonprefix([a, b])) / max(len(a), len(b), 1))
     return (
         f"greedy check, packed vs plain engine ({len(requests)} prompts, {max_new_tokens} "
         f"tokens): identical on {same}/{len(requests)}, common prefix "

@@ -61,6 +61,20 @@ def reference_greedy(eng, request, max_new):
     return out[0, ids.input_ids.shape[1] :].tolist()
 
 
+def spy_prefill_passes(monkeypatch) -> list:
+    """Record the prompts of every prefill forward pass the batcher makes."""
+    from saro.engines import hf_batch
+
+    passes = []
+    real = hf_batch.ContinuousBatcher._prefill_bucket
+    monkeypatch.setattr(
+        hf_batch.ContinuousBatcher,
+        "_prefill_bucket",
+        lambda self, prompts: passes.append(prompts) or real(self, prompts),
+    )
+    return passes
+
+
 @pytest.mark.parametrize("prepack", [None, False], ids=["packed", "plain"])
 @pytest.mark.parametrize("batch_size", [1, 2, 4, 16])
 def test_batched_greedy_equals_plain_generate_one_at_a_time(tiny, batch_size, prepack):
@@ -149,18 +163,11 @@ def test_tiny_top_p_is_greedy(tiny):
 
 
 def test_memory_cap_splits_the_batch_without_changing_outputs(tiny, monkeypatch):
-    from saro.engines import hf_batch
 
     kw = dict(max_new_tokens=6, progress=False)
     roomy = texts(engine(tiny, batch_size=8).generate(reqs(), **kw))
     cramped = engine(tiny, batch_size=8, max_batch_tokens=60, max_prefill_tokens=40)
-    passes = []
-    real = hf_batch.ContinuousBatcher._prefill_bucket
-    monkeypatch.setattr(
-        hf_batch.ContinuousBatcher,
-        "_prefill_bucket",
-        lambda self, prompts: passes.append(prompts) or real(self, prompts),
-    )
+    passes = spy_prefill_passes(monkeypatch)
     assert texts(cramped.generate(reqs(), **kw)) == roomy
     assert all(len(p) == 1 or len(p) * len(p[0]) <= 40 for p in passes)  # padded tokens
 
@@ -173,17 +180,11 @@ def test_prefill_in_length_buckets_changes_no_output(tiny, monkeypatch):
     greedy_one_pass = texts(
         engine(tiny, batch_size=16).generate(reqs(), max_new_tokens=6, progress=False)
     )
-    calls = []
-    real = hf_batch.ContinuousBatcher._prefill_bucket
     monkeypatch.setattr(hf_batch, "PREFILL_MIN_TOKENS", 1)  # close a bucket at every length step
-    monkeypatch.setattr(
-        hf_batch.ContinuousBatcher,
-        "_prefill_bucket",
-        lambda self, prompts: calls.append(len(prompts)) or real(self, prompts),
-    )
+    passes = spy_prefill_passes(monkeypatch)
     bucketed = engine(tiny, batch_size=16)
     assert texts(bucketed.generate(reqs(), **kw)) == one_pass
-    assert len(calls) > 1 and sum(calls) == len(PROMPTS)  # several buckets, each prompt once
+    assert len(passes) > 1 and sum(map(len, passes)) == len(PROMPTS)  # each prompt once
     assert texts(bucketed.generate(reqs(), max_new_tokens=6, progress=False)) == greedy_one_pass
 
 
@@ -194,13 +195,7 @@ def test_models_without_movable_kv_rows_decode_in_single_pass_groups(tiny, monke
     kw = dict(max_new_tokens=6, progress=False)
     want = texts(engine(tiny, batch_size=8).generate(reqs(), **kw))
     monkeypatch.setattr(hf_batch, "supports_refill", lambda config: False)
-    passes = []
-    real = hf_batch.ContinuousBatcher._prefill_bucket
-    monkeypatch.setattr(
-        hf_batch.ContinuousBatcher,
-        "_prefill_bucket",
-        lambda self, prompts: passes.append(prompts) or real(self, prompts),
-    )
+    passes = spy_prefill_passes(monkeypatch)
     eng = engine(tiny, batch_size=8, max_prefill_tokens=40)
     assert texts(eng.generate(reqs(), **kw)) == want
     assert len(passes) > 1  # the prefill cap split the prompts into several groups

@@ -241,8 +241,11 @@ class ContinuousBatcher:
             row = queue[-1]
             width = max([length, len(row.prompt)] + [len(r.prompt) for r in group])
             kv_tokens = (n_active + len(group) + 1) * (width + max_new)
-            prefill = (len(group) + 1) * max([len(row.prompt)] + [len(r.prompt) for r in group])
-            one_pass_too_big = not self.refill and prefill > self.max_prefill_tokens
+            one_pass_too_big = (
+                not self.refill
+                and (len(group) + 1) * max([len(row.prompt)] + [len(r.prompt) for r in group])
+                > self.max_prefill_tokens
+            )
             if group and (kv_tokens > self.max_batch_tokens or one_pass_too_big):
                 break
             if not group and n_active and kv_tokens > self.max_batch_tokens:
@@ -269,7 +272,7 @@ class ContinuousBatcher:
             logits.append(b_logits)
         cache, mask = parts[0] if len(parts) == 1 else self._merge(parts, spare)
         idx = torch.tensor(order, dtype=torch.long, device=mask.device)
-        if len(prompts) < len(group) or order != sorted(order):
+        if order != list(range(len(group))):  # repeated prompts, or rows not longest first
             cache.batch_select_indices(idx)
         return cache, mask[idx], torch.cat(logits)[idx]
 
