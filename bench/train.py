@@ -92,7 +92,7 @@ class BatchCounter:
 
 
 def seed_rit(limit: int) -> list[dict]:
-    from saro.build.seed import load_seed_set
+    from saro.datagen.rit.seed import load_seed_set
     from saro.reasoning import render
 
     traces = load_seed_set()

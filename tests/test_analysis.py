@@ -240,7 +240,7 @@ def test_detector_on_the_shipped_seed_traces():
     not counts, so adding seed traces does not break the test."""
     from collections import Counter
 
-    from saro.build.seed import read_seed_records
+    from saro.datagen.rit.seed import read_seed_records
 
     det, n, safety, explicit = Detector(), Counter(), Counter(), Counter()
     for rec in read_seed_records():

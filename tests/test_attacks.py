@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from saro.attacks import (
+from saro.attacks.catalog import (
     SLOT,
     Attack,
     apply_attack,
@@ -21,7 +21,7 @@ from saro.attacks import (
     split_attacks,
     transform_attacks,
 )
-from saro.attacks_transforms import LEET_BACK, TRANSFORMS
+from saro.attacks.transforms import LEET_BACK, TRANSFORMS
 from saro.errors import SaroError
 from saro.records import Prompt, normalize_text
 

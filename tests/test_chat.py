@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-import saro.cli.analyze as chat_cli
+import saro.cli.chat as chat_cli
 from saro.cli import main
 from saro.engines.mock import MockEngine
 

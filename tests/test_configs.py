@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from saro.build.outcome import PrefConfig
-from saro.build.rit import RitConfig
+from saro.datagen.preference.config import PrefConfig
+from saro.datagen.rit.config import RitConfig
 from saro.config import load_stage_config
 from saro.errors import SaroError
-from saro.pipeline import load_run_config
+from saro.pipeline.config import load_run_config
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 RUN_CONFIGS = sorted(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from saro.build.accept import Acceptor
-from saro.build.direct import build_direct_pairs
+from saro.datagen.accept import Acceptor
+from saro.datagen.preference.build import build_direct_dir
+from saro.datagen.preference.config import DirectConfig
 from saro.engines.mock import MockEngine
 from saro.policy import Policy
 
@@ -34,15 +35,14 @@ def _safety_sft(path, n_per_kind=6):
 
 
 def _build(tmp_path, engine, **kw):
-    return build_direct_pairs(
-        engine,
+    return build_direct_dir(
+        "base-model",
+        DirectConfig(kinds=["harmful", "benign"], n=1, **kw),
         _safety_sft(tmp_path / "safety_sft.jsonl"),
         tmp_path / "out",
-        kinds=["harmful", "benign"],
-        n=1,
+        engine=engine,
         acceptor=Acceptor(Policy.load().ids, reasoning=False),
         progress=False,
-        **kw,
     )
 
 
@@ -72,3 +72,12 @@ def test_a_limit_samples_the_prompts_before_generating(tmp_path):
     _build(tmp_path, again, limit=4, seed=1)
     repeat = [j.request.messages[-1]["content"] for j in again.calls if not j.request.prefill]
     assert repeat == first
+
+
+def test_the_stage_writes_a_card_with_the_pairs_and_the_sampled_answers(tmp_path):
+    card = _build(tmp_path, MockEngine(script={"*": COMPLY, "I'm": REFUSE, "I can't": REFUSE}))
+    text = (tmp_path / "out" / "card.md").read_text()
+    assert text.startswith("# Direct pairs dataset card")
+    assert f"Pairs: {card['pairs']}." in text
+    assert json.loads((tmp_path / "out" / "card.json").read_text())["pairs"] == card["pairs"]
+    assert card["rollouts"]["harmful"]["rejected"] == 6  # every harmful answer complied

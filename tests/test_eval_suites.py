@@ -45,7 +45,7 @@ def test_selection_is_deterministic_and_a_smaller_limit_is_a_prefix(small):
         again = get_suite(name).prompts(4)
         assert [p.id for p in again] == [p.id for p in small[name]]
         assert [p.id for p in get_suite(name).prompts(2)] == [p.id for p in small[name][:2]]
-    other_seed = get_suite("harmful").prompts(4, seed=1)
+    other_seed = get_suite("harmful").prompts(4, split_seed=1)
     assert [p.id for p in other_seed] != [p.id for p in small["harmful"]]
 
 

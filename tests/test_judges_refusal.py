@@ -128,7 +128,7 @@ def test_heldout_accuracy_stays_above_the_measured_floor(judge):
 def test_seed_answers_are_judged_as_their_kind(judge):
     # Every seed answer (trained-on and held-out alike): harmful and jailbreak answers decline,
     # benign, general and math answers help. Only ids are reported, never an answer.
-    from saro.build.seed import read_seed_records
+    from saro.datagen.rit.seed import read_seed_records
 
     recs = read_seed_records()
     verdicts = judge.classify([r["answer"] for r in recs])

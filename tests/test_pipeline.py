@@ -1,15 +1,19 @@
 """`saro run` orchestration: stage order, skipping finished stages, resume after a kill,
---from / --only / --dry-run, and the run directory's provenance (issue 8)."""
+--from / --only / --dry-run, declared outputs, and the run directory's provenance."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from saro import pipeline, stages
 from saro.cli import main
 from saro.errors import SaroError
-from saro.pipeline import Run, Stage, load_run_config, run_pipeline
+from saro.pipeline.config import load_run_config
+from saro.pipeline.rundir import Run
+from saro.pipeline.runner import run_pipeline
+from saro.pipeline.roster import ROSTER, TRAINED, arm
+from saro.pipeline.stages import STAGES, Stage
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -26,12 +30,20 @@ def fake_stages(monkeypatch):
                 state["fail_b"] = False
                 raise KeyboardInterrupt  # a kill in the middle of stage b
             calls.append(name)
-            r.path(name).mkdir(parents=True, exist_ok=True)
+            if not state.get(f"forget_{name}"):
+                r.path(name).mkdir(parents=True, exist_ok=True)
+                r.path(name, "out.txt").write_text(name)
             return {"made": name}
 
-        return Stage(name, run, lambda r: (1000, 60.0), f"stage {name}")
+        return Stage(name, run, lambda r: (1000, 60.0), f"stage {name}", writes=(f"{name}/out.txt",))
 
-    monkeypatch.setattr(stages, "STAGES", [make("a"), make("b"), make("c")])
+    fake = (make("a"), make("b"), make("c"))
+    real = run_pipeline
+
+    def run_fake(*args, **kwargs):
+        return real(*args, stages=fake, **kwargs)
+
+    monkeypatch.setattr(sys.modules[__name__], "run_pipeline", run_fake)
     return calls, state
 
 
@@ -115,11 +127,47 @@ def test_real_stage_list_dry_run_covers_the_whole_chain(tmp_path, capsys):
     assert not (tmp_path / "run.json").exists()
 
 
-def test_bad_run_config_key_names_the_nearest(tmp_path):
+def test_a_stage_whose_output_is_gone_runs_again(tmp_path, fake_stages):
+    calls, _ = fake_stages
+    run_pipeline(cfg(), tmp_path, echo=lambda s: None)
+    (tmp_path / "b" / "out.txt").unlink()
+    run_pipeline(cfg(), tmp_path, echo=lambda s: None)
+    assert calls == ["a", "b", "c", "b"]
+
+
+def test_a_stage_that_does_not_write_what_it_declares_fails_clearly(tmp_path, fake_stages):
+    calls, state = fake_stages
+    state["forget_b"] = True
+    with pytest.raises(SaroError, match="Stage b finished without writing b/out.txt"):
+        run_pipeline(cfg(), tmp_path, echo=lambda s: None)
+    assert json.loads((tmp_path / "run.json").read_text())["stages"]["b"]["status"] == "failed"
+
+
+def test_bad_run_config_key_names_the_nearest(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("base_modle: x\n")
     assert main(["run", "--config", str(bad), "--out", str(tmp_path / "r"), "--dry-run"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Unknown key 'base_modle'" in err and "Did you mean 'base_model'?" in err
 
 
-def test_pipeline_module_exposes_the_five_models():
-    assert pipeline.MODELS == ("base", "safety_sft", "direct_dpo", "rw", "saro")
+def test_every_stage_reads_only_what_an_earlier_stage_writes():
+    written: set[str] = set()
+    for stage in STAGES:
+        missing = [f for f in stage.reads if f not in written]
+        assert not missing, f"{stage.name} reads {missing} before any stage writes them"
+        written |= set(stage.writes)
+
+
+def test_the_roster_drives_the_training_and_eval_stages():
+    names = [s.name for s in STAGES]
+    assert [a.key for a in ROSTER] == ["base", "safety_sft", "direct_dpo", "rw", "saro"]
+    for a in ROSTER:
+        assert f"eval_{a.key}" in names
+        assert (f"train_{a.key}" in names) == a.trained
+    for key in TRAINED:  # every arm's start is trained before it
+        start = arm(key).start
+        if arm(start).trained:
+            assert names.index(f"train_{start}") < names.index(f"train_{key}")
+    with pytest.raises(SaroError, match="Did you mean 'saro'"):
+        arm("sar")

@@ -5,9 +5,9 @@ import json
 import datasets
 import pytest
 
-from saro.build.outcome import PPCotConfig, PrefConfig
-from saro.build.pref_build import build_opcot_dir, build_ppcot_dir
-from saro.build.rollouts import SamplingConfig
+from saro.datagen.preference.config import PPCotConfig, PrefConfig
+from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
+from saro.datagen.preference.config import SamplingConfig
 from saro.engines.mock import MockEngine
 from saro.errors import SaroError
 from saro.reasoning import parse, render
@@ -211,7 +211,7 @@ def test_sampling_budget_is_enforced_with_a_clear_message(setup):
 
 
 def test_rebuilding_is_served_from_the_cache(setup):
-    from saro.generate import open_cache
+    from saro.engines.factory import open_cache
 
     cfg, tmp = setup
     engine = MockEngine(script)
@@ -236,7 +236,7 @@ def test_cli_refuses_a_model_folder_that_is_not_a_causal_lm(tmp_path, capsys):
 
 
 def test_preference_prompts_can_come_from_rit_d(tmp_path):
-    from saro.build.rollouts import training_prompts
+    from saro.datagen.preference.rollouts import training_prompts
     from saro.errors import SaroError
 
     rit = tmp_path / "rit.jsonl"

@@ -16,7 +16,7 @@ from saro.analysis import analyze
 from saro.analysis.examples import showable
 from saro.analysis.summary import compare, verdict
 from saro.cli import main
-from saro.report import write_report
+from saro.analysis.report import write_report
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -5,9 +5,9 @@ import json
 import datasets
 import pytest
 
-from saro.build.accept import Acceptor, cited_categories
-from saro.build.rit import RitConfig, TeacherConfig
-from saro.build.rit_build import build_rit
+from saro.datagen.accept import Acceptor, cited_categories
+from saro.datagen.rit.config import RitConfig, TeacherConfig
+from saro.datagen.rit.build import build_rit
 from saro.engines.mock import MockEngine
 from saro.policy import Policy
 from saro.reasoning import render
@@ -158,7 +158,7 @@ def test_outputs_load_with_datasets_and_match(tmp_path, teacher_setup):
 
 
 def test_rerun_is_served_from_the_generation_cache(tmp_path, teacher_setup):
-    from saro.generate import open_cache
+    from saro.engines.factory import open_cache
 
     cfg, engine = teacher_setup
     open_cache(engine)
@@ -171,7 +171,7 @@ def test_rerun_is_served_from_the_generation_cache(tmp_path, teacher_setup):
 
 def test_a_failing_teacher_keeps_finished_prompts_and_resumes(tmp_path, teacher_setup):
     from saro.errors import SaroError
-    from saro.generate import open_cache
+    from saro.engines.factory import open_cache
 
     cfg, good = teacher_setup
 
@@ -198,7 +198,7 @@ def test_seed_teacher_can_keep_the_shortest_traces_per_kind(tmp_path, monkeypatc
     cfg = RitConfig(kinds=["math"], limit_per_kind=5, select="shortest", tokenizer=None)
     build_rit(cfg, tmp_path / "out", progress=False)
     rows = [json.loads(x) for x in (tmp_path / "out" / "rit.jsonl").read_text().splitlines()]
-    from saro.build.seed import load_seed_set
+    from saro.datagen.rit.seed import load_seed_set
 
     all_lengths = sorted(len(t.response().split()) for t in load_seed_set(kinds=("math",)))
     assert sorted(r["tokens"] for r in rows) == all_lengths[:5]

@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 import pytest
 
 from saro.attacks import load_attacks, split_attacks
-from saro.build.accept import Acceptor, cited_categories
-from saro.build.seed import load_seed_set, read_seed_records
+from saro.datagen.accept import Acceptor, cited_categories
+from saro.datagen.rit.seed import load_seed_set, read_seed_records
 from saro.errors import SaroError
 from saro.policy import Policy
 from saro.reasoning import parse

@@ -6,7 +6,8 @@ import pytest
 
 from saro.errors import SaroError
 from saro.records import KINDS, normalize_text, stable_id
-from saro.sources import SOURCES, load_source, source_info, uncensorbench_labelled
+from saro.judges.refusal_data import uncensorbench_labelled
+from saro.sources import SOURCES, load_source, source_info
 from saro.sources.capability import parse_multiple_choice
 
 # Measured on the pinned wheels (the data cannot change without a new checksum).

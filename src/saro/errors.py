@@ -20,11 +20,17 @@ class SaroError(Exception):
         super().__init__(f"{problem} {fix}" if fix else problem)
 
 
+def nearest_hint(name: str, known: Iterable[str]) -> str:
+    """``"Did you mean 'x'?"`` for the known name nearest ``name``, or ``""`` if none is near."""
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f"Did you mean {close[0]!r}?" if close else ""
+
+
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> SaroError:
     """Build the error for an unknown registry name, suggesting the nearest known one."""
     known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"Did you mean {close[0]!r}? " if close else ""
+    hint = nearest_hint(name, known)
+    hint = f"{hint} " if hint else ""
     return SaroError(
         f"Unknown {kind} {name!r}.",
         f"{hint}Known {kind}s: {', '.join(known) or '(none)'}.",

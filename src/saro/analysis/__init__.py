@@ -26,22 +26,15 @@ runs models (forward passes through :mod:`saro.engines.hf_embed`); the rest read
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from saro.analysis.rundata import check_run_dir
+from saro.store import write_json
 
 ANALYSES = ("embeddings", "dpo_curves", "reflection", "cost", "effects")
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
-    os.replace(tmp, path)
 
 
 def analyze(

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from saro.analysis import plotting
+from saro.pipeline.roster import ROSTER
 from saro.analysis.rundata import display, read_records
 
-DPO_MODELS = ("saro", "direct_dpo")
+DPO_MODELS = tuple(a.key for a in ROSTER if a.trainer == "dpo")
 METRICS = ("rewards/accuracies", "rewards/margins")
 # series name -> metrics.jsonl key prefix
 SETS = {

@@ -5,14 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-# Colours per model, stable across every plot of a report.
-COLORS = {
-    "base": "#7f7f7f",
-    "safety_sft": "#1f77b4",
-    "direct_dpo": "#9467bd",
-    "rw": "#ff7f0e",
-    "saro": "#2ca02c",
-}
+from saro.pipeline.roster import ROSTER
+
+# Colours per model, stable across every plot of a report (from the roster).
+COLORS = {a.key: a.color for a in ROSTER}
 KIND_COLORS = {"harmful": "#d62728", "jailbreak": "#ff7f0e", "benign": "#1f77b4"}
 
 

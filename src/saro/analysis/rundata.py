@@ -12,16 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from saro.errors import SaroError
+from saro.pipeline.roster import MODELS as ROSTER_MODELS
+from saro.pipeline.roster import display  # noqa: F401 (the analyses take it from here)
 from saro.reasoning import parse
 
-# Model keys in table order, with the names the report shows.
-MODELS: dict[str, str] = {
-    "base": "Base",
-    "safety_sft": "Safety-SFT",
-    "direct_dpo": "Direct-DPO",
-    "rw": "RW",
-    "saro": "SaRO",
-}
+# Model keys in table order (the roster, saro.pipeline.roster).
+MODELS = ROSTER_MODELS
 # Eval suite -> the prompt kind its records hold (records carry `kind` too; this is the fallback).
 SUITE_KINDS = {
     "jailbreak": "jailbreak",
@@ -81,8 +77,6 @@ def eval_models(run: Path) -> list[str]:
     return [m for m in MODELS if m in found] + [m for m in found if m not in MODELS]
 
 
-def display(model: str) -> str:
-    return MODELS.get(model, model)
 
 
 def suite_metrics(run: Path, model: str) -> dict[str, dict[str, Any]]:

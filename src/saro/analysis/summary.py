@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from saro.analysis.rundata import MODELS, display, eval_models, suite_metrics
+from saro.pipeline.roster import SARO
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ COLUMNS = (
     Column("arc_easy", ("arc_easy", "arc_easy_gen"), "ARC-Easy", "higher"),
     Column("tokens", (), "Mean tokens", None),
 )
-BASELINES = ("base", "safety_sft", "direct_dpo", "rw")
+BASELINES = tuple(m for m in MODELS if m != SARO)  # every arm SaRO is compared with
 
 
 def _cell(entry: dict[str, Any] | None, suite: str | None = None) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def compare(saro: dict[str, Any], other: dict[str, Any], better: str) -> dict[st
 
 def verdict(table: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     """Per metric, SaRO against each baseline, with sentences for the report."""
-    if "saro" not in table:
+    if SARO not in table:
         return {"sentences": ["SaRO was not evaluated in this run, so there is no verdict."],
                 "comparisons": {}, "counts": {}}  # fmt: skip
     comparisons: dict[str, dict[str, Any]] = {}
@@ -110,7 +111,7 @@ def verdict(table: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     for col in COLUMNS:
         if col.better is None:
             continue
-        saro = table["saro"].get(col.key) or {}
+        saro = table[SARO].get(col.key) or {}
         if saro.get("value") is None:
             sentences.append(f"{col.label}: SaRO has no result, so no comparison.")
             continue

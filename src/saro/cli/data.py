@@ -1,4 +1,4 @@
-"""``saro data``: build the training datasets (RIT-D now; OP-COT and PP-COT pairs later)."""
+"""``saro data``: build the training datasets: RIT-D, OP-COT and PP-COT pairs, direct pairs."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ def rit(
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Build RIT-D (+ the Safety-SFT variant, a card and a LLaMA-Factory export)."""
-    from saro.build.rit import RitConfig
-    from saro.build.rit_build import build_rit
+    from saro.datagen.rit.config import RitConfig
+    from saro.datagen.rit.build import build_rit
     from saro.config import load_stage_config
 
     cfg = load_stage_config(RitConfig, config, set_)
@@ -39,8 +39,8 @@ def rit(
 def _pref(
     kind: str, model: str, out: Path, config: Path | None, set_: list[str] | None, progress: bool
 ) -> None:
-    from saro.build.outcome import PrefConfig
-    from saro.build.pref_build import build_opcot_dir, build_ppcot_dir
+    from saro.datagen.preference.config import PrefConfig
+    from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
     from saro.config import load_stage_config
     from saro.models import resolve_model
 
@@ -77,3 +77,30 @@ def ppcot(
 ) -> None:
     """Process-level pairs (PP-COT) by stepwise reflection on rejected rollouts."""
     _pref("ppcot", model, out, config, set_, progress)
+
+
+@app.command("direct")
+def direct(
+    model: str = typer.Option(..., "--model", "-m", help="Starting model (the base model)."),
+    safety_sft: Path = typer.Option(
+        ..., "--safety-sft", help="The Safety-SFT file of a RIT-D build (rit/safety_sft.jsonl)."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory."),
+    config: Path = typer.Option(None, "--config", "-c", help="YAML config (the direct section)."),
+    set_: list[str] = typer.Option(None, "--set", help="Override, e.g. n=4 (repeatable)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Direct pairs (no reasoning) for the direct-DPO baseline: Safety-SFT answer vs the model's."""
+    from saro.config import load_stage_config
+    from saro.datagen.preference.build import build_direct_dir
+    from saro.datagen.preference.config import DirectConfig
+    from saro.models import resolve_model
+
+    cfg = load_stage_config(DirectConfig, config, set_)
+    resolve_model(model)
+    card = build_direct_dir(model, cfg, safety_sft, out, progress=progress)
+    per_kind = ", ".join(f"{k} {v}" for k, v in sorted(card["pairs_per_kind"].items()))
+    console.print(
+        f"{card['dataset']}: {card['pairs']} pairs ({per_kind or 'none'}). "
+        f"Wrote {out}/pairs.jsonl and card.md."
+    )

@@ -1,4 +1,4 @@
-"""``saro generate``: completions for a source's prompts (see :mod:`saro.generate`)."""
+"""``saro generate``: completions for a source's prompts (see :mod:`saro.engines.factory`)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def generate(
     Completions are written to OUT only, never echoed: they may answer harmful prompts.
     A killed run resumes from the generation cache.
     """
-    from saro.generate import build_engine, generate_records, write_records
+    from saro.engines.factory import build_engine
+    from saro.engines.generation import generate_records
+    from saro.store import write_jsonl
     from saro.sources import load_source
 
     opts = {"kind": kind} if kind else {}
@@ -58,7 +60,7 @@ def generate(
         max_new_tokens=max_new_tokens,
         seed=seed,
     )
-    write_records(out, records)
+    write_jsonl(out, records)
     cached = sum(1 for r in records if r.get("cached"))
     tokens = sum(r["completion_tokens"] for r in records)
     console.print(

@@ -1,4 +1,4 @@
-"""``saro run``: the whole chain from one config (see :mod:`saro.pipeline`)."""
+"""``saro run``: the whole chain from one config (see :mod:`saro.pipeline.runner`)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def run(
 
     Finished stages are skipped, so rerunning after a kill resumes where it stopped.
     """
-    from saro.pipeline import load_run_config, run_pipeline
+    from saro.pipeline.config import load_run_config
+    from saro.pipeline.runner import run_pipeline
 
     cfg = load_run_config(config, set_)
     result = run_pipeline(

@@ -1,64 +1,15 @@
-"""Chat engines: a registry of named factories behind one protocol.
+"""Chat engines: a registry of named factories (:mod:`.registry`) behind one protocol (:mod:`.base`).
 
 ``make_engine("hf", model="smollm2-135m")`` returns an engine; heavy SDK imports happen inside
 each factory, so importing :mod:`saro.engines` is cheap and nothing outside this package imports
-an SDK.
+an SDK. :mod:`.factory` builds an engine with the generation cache attached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from saro.engines.base import BaseEngine, ChatRequest, Completion, Job, SamplingParams
 from saro.engines.cache import GenerationCache
-from saro.errors import unknown_name
-
-ENGINES: dict[str, Callable[..., BaseEngine]] = {}
-
-
-def register_engine(name: str) -> Callable[[Callable[..., BaseEngine]], Callable[..., BaseEngine]]:
-    def deco(factory: Callable[..., BaseEngine]) -> Callable[..., BaseEngine]:
-        ENGINES[name] = factory
-        return factory
-
-    return deco
-
-
-def make_engine(name: str, **options: Any) -> BaseEngine:
-    """Build a registered engine by name."""
-    if name not in ENGINES:
-        raise unknown_name("engine", name, ENGINES)
-    return ENGINES[name](**options)
-
-
-@register_engine("mock")
-def _mock(**options: Any) -> BaseEngine:
-    from saro.engines.mock import MockEngine
-
-    return MockEngine(**options)
-
-
-@register_engine("hf")
-def _hf(**options: Any) -> BaseEngine:
-    from saro.engines.hf import HFEngine
-
-    return HFEngine(**options)
-
-
-@register_engine("openai")
-def _openai(**options: Any) -> BaseEngine:
-    from saro.engines.openai import OpenAIEngine
-
-    return OpenAIEngine(**options)
-
-
-@register_engine("vllm")
-def _vllm(**options: Any) -> BaseEngine:
-    from saro.engines.vllm import VLLMEngine
-
-    return VLLMEngine(**options)
-
+from saro.engines.registry import ENGINES, make_engine, register_engine
 
 __all__ = [
     "ENGINES",

@@ -111,6 +111,11 @@ class BaseEngine:
             ensure_ascii=False,
         )
 
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens ``text`` takes in this model's tokenizer; None when the engine has none here
+        (remote endpoints), in which case callers apportion a completion's reported count."""
+        return None
+
     def _run(
         self, jobs: Sequence[Job], params: SamplingParams, on_done: OnDone, *, progress: bool
     ) -> None:

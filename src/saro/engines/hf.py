@@ -151,6 +151,9 @@ class HFEngine(BaseEngine):
     def render_key(self, request: ChatRequest) -> str:
         return self.render(request)
 
+    def count_tokens(self, text: str) -> int | None:
+        return len(self.tokenizer(text, add_special_tokens=False).input_ids) if text else 0
+
     def render(self, request: ChatRequest) -> str:
         """The chat-templated prompt; a prefill is appended to the opened assistant turn."""
         text = self.tokenizer.apply_chat_template(

@@ -85,6 +85,10 @@ class VLLMEngine(BaseEngine):
         self.engine_kwargs = engine_kwargs
         self._llm: Any = None
 
+    def count_tokens(self, text: str) -> int | None:
+        tok = self.llm.get_tokenizer()
+        return len(tok(text, add_special_tokens=False)["input_ids"]) if text else 0
+
     def identity(self) -> str:
         opts = {k: self.engine_kwargs[k] for k in _IDENTITY_OPTIONS if k in self.engine_kwargs}
         return f"vllm:{self.model}" + (f"|{json.dumps(opts, sort_keys=True)}" if opts else "")

@@ -29,10 +29,10 @@ from saro.engines import BaseEngine, ChatRequest
 from saro.errors import SaroError
 from saro.evaluate.loglik import score_multiple_choice
 from saro.evaluate.metrics import SCHEMA_VERSION, suite_metrics
-from saro.evaluate.schema import check_eval_dir, write_json
+from saro.evaluate.schema import check_eval_dir
 from saro.evaluate.suites import Suite, get_suite
 from saro.reasoning import parse
-from saro.store import read_jsonl, write_jsonl
+from saro.store import read_jsonl, write_json, write_jsonl
 
 TASK_JUDGES = ("math", "choice")
 OFFLINE_JUDGES = ("refusal", *TASK_JUDGES)
@@ -50,6 +50,7 @@ def evaluate(
     judges: Sequence[str] = ("refusal",),
     max_new_tokens: int | None = None,
     seed: int = 0,
+    split_seed: int = 0,
     system: str | None = None,
     progress: bool = True,
     force: bool = False,
@@ -68,7 +69,10 @@ def evaluate(
         judges: Safety judge specs for harmful and benign suites; the first gives the headline.
             Accuracy suites always use their own task judge.
         max_new_tokens: Generation budget for every suite (default: each suite's own).
-        seed: Prompt selection and generation seed (decoding is greedy).
+        seed: Generation seed (decoding is greedy, so it matters only for sampling engines).
+        split_seed: Seed of the prompt and attack splits the suites draw their held-out prompts
+            from (the training side of the same splits is what a run with this split seed
+            trains on), and of which prompts are drawn.
         system: Optional system prompt for every request.
         progress: Show progress bars and one line per suite on stderr.
         force: Overwrite a directory written by an older schema or another model.
@@ -98,7 +102,7 @@ def evaluate(
             f"Per-suite limits name suites that are not evaluated: {', '.join(unknown)}.",
             "Use names from the suites list, or add those suites.",
         )
-    planned = [(suite, suite.prompts(limits.get(suite.name, limit), seed)) for suite in suite_objs]
+    planned = [(suite, suite.prompts(limits.get(suite.name, limit), split_seed)) for suite in suite_objs]
     eng = _engine(model, engine, engine_options or {})
     previous = check_eval_dir(out, eng.identity(), force=force)
     config = {
@@ -109,6 +113,7 @@ def evaluate(
         "engine_identity": eng.identity(),
         "judges": [j.spec or j.name for j in safety_judges],
         "seed": seed,
+        "split_seed": split_seed,
         "system": system,
         "limit": limit,
         "limits": limits,
@@ -167,7 +172,7 @@ def evaluate(
 def _engine(model: str | BaseEngine, engine: str, options: dict[str, Any]) -> BaseEngine:
     if isinstance(model, BaseEngine):
         return model
-    from saro.generate import build_engine
+    from saro.engines.factory import build_engine
 
     return build_engine(engine, str(model), **options)
 
@@ -254,12 +259,11 @@ def _records(
 def _token_counter(eng: BaseEngine):
     """Count answer and reasoning tokens with the model's tokenizer when there is one; else
     split the completion's token count in proportion to characters."""
-    tok = getattr(eng, "tokenizer", None) if eng.name == "hf" else None
 
     def count(c, answer: str, reasoning: str) -> tuple[int, int]:
-        if tok is not None:
-            n = lambda s: len(tok(s, add_special_tokens=False).input_ids) if s else 0  # noqa: E731
-            return n(answer), n(reasoning)
+        a, r = eng.count_tokens(answer), eng.count_tokens(reasoning)
+        if a is not None and r is not None:
+            return a, r
         total = len(answer) + len(reasoning)
         if not total:
             return 0, 0

@@ -8,20 +8,12 @@ schema, or for another model, is refused (rerun into a fresh directory, or pass 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from saro.errors import SaroError
 from saro.evaluate.metrics import SCHEMA_VERSION
 
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def read_metrics(eval_dir: str | Path) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Every suite draws only from the ``test`` split of the default split plan (and, for jailbreaks,
 only from the held-out side of :func:`saro.attacks.split_attacks`), so nothing evaluated here
-is ever trained on. ``get_suite("jailbreak").prompts(limit, seed)`` is deterministic and
+is ever trained on. ``get_suite("jailbreak").prompts(limit, split_seed)`` is deterministic and
 balanced (see :mod:`saro.evaluate.select`); a smaller limit gives a prefix of a larger one.
 
 | suite | prompts | metric |
@@ -46,7 +46,9 @@ class Suite:
         metric: Headline metric: ``asr``, ``refusal_rate`` or ``accuracy``.
         mode: ``generate`` (judged completions) or ``loglik`` (multiple choice by likelihood).
         size: Default number of prompts (``--limit`` overrides it).
-        load: ``(n, seed) -> prompts``; ``n=None`` means all.
+        load: ``(n, split_seed) -> prompts``; ``n=None`` means all. The split seed chooses the
+            test side of the prompt and attack splits and which of its prompts are drawn, so a
+            run trained with split seed s is evaluated on prompts it never trained on.
         description: One line for ``saro eval --list``.
         task_judge: Judge that scores accuracy suites by generation (``math``, ``choice``).
         max_new_tokens: Default generation budget (reasoning models need room).
@@ -67,9 +69,10 @@ class Suite:
     mc_style: str | None = None
     breakdown: tuple[str, ...] = field(default=("source", "category"))
 
-    def prompts(self, limit: int | None = None, seed: int = 0) -> list[Prompt]:
-        """The suite's prompts: ``limit`` of them (default: :attr:`size`), chosen by ``seed``."""
-        return self.load(limit or self.size or None, seed)
+    def prompts(self, limit: int | None = None, split_seed: int = 0) -> list[Prompt]:
+        """The suite's prompts: ``limit`` of them (default: :attr:`size`), from the test side
+        of the splits of ``split_seed`` and drawn by it."""
+        return self.load(limit or self.size or None, split_seed)
 
     @property
     def safety(self) -> bool:
@@ -95,28 +98,28 @@ def get_suite(name: str) -> Suite:
 
 
 @lru_cache(maxsize=32)
-def _test(*sources: str) -> tuple[Prompt, ...]:
+def _test(split_seed: int, *sources: str) -> tuple[Prompt, ...]:
     """The test split of the sources (cached: suites share sources, and a split costs seconds)."""
     from saro.sources import load_source
 
-    return tuple(p for s in sources for p in load_source(s, split="test"))
+    return tuple(p for s in sources for p in load_source(s, split="test", seed=split_seed))
 
 
-def _picked(sources: tuple[str, ...], n: int | None, seed: int) -> list[Prompt]:
-    return pick(_test(*sources), n, (by_source, by_category), seed)
+def _picked(sources: tuple[str, ...], n: int | None, split_seed: int) -> list[Prompt]:
+    return pick(_test(split_seed, *sources), n, (by_source, by_category), split_seed)
 
 
-def eval_attacks():
-    """The held-out attacks: the eval side of the seed-0 split, templates capped in length."""
+def eval_attacks(split_seed: int = 0):
+    """The held-out attacks: the eval side of the attack split, templates capped in length."""
     from saro.attacks import load_attacks, split_attacks
 
-    held_out = split_attacks(load_attacks(), seed=0).eval
+    held_out = split_attacks(load_attacks(), seed=split_seed).eval
     return [a for a in held_out if a.kind == "transform" or a.approx_tokens <= MAX_TEMPLATE_TOKENS]
 
 
-def _jailbreak(n: int | None, seed: int) -> list[Prompt]:
-    base = _picked(("strongreject", "harmbench", "advbench"), n, seed)
-    return wrap_in_attacks(base, eval_attacks(), seed=seed)
+def _jailbreak(n: int | None, split_seed: int) -> list[Prompt]:
+    base = _picked(("strongreject", "harmbench", "advbench"), n, split_seed)
+    return wrap_in_attacks(base, eval_attacks(split_seed), seed=split_seed)
 
 
 register_suite(Suite(
@@ -188,13 +191,13 @@ def file_suite(path: str | Path, kind: str) -> Suite:
     spec = str(path)
     stem = re.sub(r"[^\w.-]+", "_", Path(spec.rsplit(":", 1)[0] if ":" in spec else spec).stem)
 
-    def load(n: int | None, seed: int) -> list[Prompt]:
+    def load(n: int | None, split_seed: int) -> list[Prompt]:
         from saro.sources import load_source
 
         prompts = load_source(spec, kind=kind)
         if not prompts:
             raise SaroError(f"The prompts file {spec!r} holds no prompts.", "Add prompts to it.")
-        return prompts if n is None else pick(prompts, n, (by_category,), seed)
+        return prompts if n is None else pick(prompts, n, (by_category,), split_seed)
 
     return Suite(
         f"file-{stem}", FILE_KINDS[kind], "generate", 0, load,

@@ -26,7 +26,7 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
-from saro.judges import register_judge
+from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge, undetermined
 from saro.records import normalize_text
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from saro.judges import register_judge
+from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge, undetermined
 
 DEFAULT_MODEL = "meta-llama/Llama-Guard-3-1B"

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from saro.errors import SaroError
-from saro.judges import register_judge
+from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge, undetermined
 
 FIELDS = ("refused", "convincing", "specific", "harmful")

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from saro.judges import register_judge
+from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge, undetermined
 
 # A minus sign counts only when it is not a hyphen between words or numbers ("10-5").

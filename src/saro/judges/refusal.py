@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from saro.judges import register_judge
+from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge
 from saro.judges.refusal_data import (
     heldout_sets,

@@ -24,9 +24,12 @@ import json
 from importlib.resources import files
 from typing import Any
 
+from saro.store import read_jsonl
+
 CLASSIFIED = ("refusal", "safe_completion", "compliance")
 SAFETY_KINDS = ("harmful", "jailbreak")
 HELPFUL_KINDS = ("benign", "general", "math")
+UNCENSORBENCH_MEMBER = "uncensorbench/data/prompts.json"
 
 
 def _data_file(name: str) -> str:
@@ -42,30 +45,32 @@ def own_examples(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in _data_file(name).splitlines() if line.strip()]
 
 
-def _uncensorbench_rows() -> list[dict[str, Any]]:
-    try:
-        from saro.sources import uncensorbench_labelled
+def uncensorbench_labelled() -> list[dict[str, Any]]:
+    """UncensorBench's responses labelled for a refusal classifier, read from its pinned wheel.
 
-        return uncensorbench_labelled()
-    except ImportError:  # the sources package is optional here; read the wheel directly
-        from saro.wheels import read_member
+    Each of the 150 prompts has a refusing (``censored_response``) and a complying
+    (``uncensored_response``) answer, giving 300 rows with ``id`` (``uncensorbench/<id>``, the
+    prompt's id), ``prompt``, ``response``, ``label`` and ``category`` (the topic).
+    """
+    from saro.wheels import read_member
 
-        rows = json.loads(read_member("uncensorbench", "uncensorbench/data/prompts.json"))
-        return [
-            {
-                "id": f"uncensorbench/{r['id']}",
-                "prompt": r["prompt"],
-                "response": r[f],
-                "label": lab,
-            }
-            for r in rows["prompts"]
-            for f, lab in (("censored_response", "refusal"), ("uncensored_response", "compliance"))
-        ]
+    data = json.loads(read_member("uncensorbench", UNCENSORBENCH_MEMBER))
+    return [
+        {
+            "id": f"uncensorbench/{row['id']}",
+            "prompt": row["prompt"].strip(),
+            "response": row[field].strip(),
+            "label": label,
+            "category": row["topic"].strip().lower(),
+        }
+        for row in data["prompts"]
+        for field, label in (("censored_response", "refusal"), ("uncensored_response", "compliance"))
+    ]
 
 
 def uncensorbench_split(heldout: bool) -> list[dict[str, Any]]:
     """UncensorBench rows; one prompt in five (by id hash) is held out, both responses with it."""
-    return [r for r in _uncensorbench_rows() if (_bucket(r["id"], 5) == 0) == heldout]
+    return [r for r in uncensorbench_labelled() if (_bucket(r["id"], 5) == 0) == heldout]
 
 
 def seed_label(record: dict[str, Any], overrides: dict[str, str] | None = None) -> str:
@@ -91,12 +96,16 @@ def seed_rows(records: list[dict[str, Any]] | None = None) -> list[dict[str, Any
 
     Args:
         records: Raw seed records; default: the package's seed set
-            (:func:`saro.build.seed.read_seed_records`).
+            (``saro/data/seed_rit/*.jsonl``, read as files: the judge does not depend on the
+            data builders).
     """
     if records is None:
-        from saro.build.seed import read_seed_records
-
-        records = read_seed_records()
+        records = [
+            rec
+            for path in sorted(files("saro").joinpath("data", "seed_rit").iterdir())
+            if path.name.endswith(".jsonl")
+            for rec in read_jsonl(str(path))
+        ]
     overrides = json.loads(_data_file("seed_labels.json"))["labels"]
     return [
         {

@@ -14,7 +14,6 @@ until a source is loaded.
 """
 
 from saro.sources import capability, hub, offline  # noqa: F401  (registers the sources)
-from saro.sources.offline import uncensorbench_labelled
 from saro.sources.registry import (
     SOURCES,
     SourceInfo,
@@ -33,5 +32,4 @@ __all__ = [
     "load_source",
     "register_source",
     "source_info",
-    "uncensorbench_labelled",
 ]

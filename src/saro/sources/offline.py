@@ -157,34 +157,6 @@ def uncensorbench() -> list[Prompt]:
     ]
 
 
-def uncensorbench_labelled() -> list[dict[str, str]]:
-    """UncensorBench's responses labelled for a refusal classifier.
-
-    Each of the 150 prompts has a refusing (``censored_response``) and a complying
-    (``uncensored_response``) answer, giving 300 rows.
-
-    Returns:
-        Dicts with ``id`` (``uncensorbench/<id>``, the prompt's id), ``prompt``, ``response``,
-        ``label`` (``refusal`` or ``compliance``) and ``category`` (the topic).
-    """
-    rows = []
-    for row in _uncensor_rows():
-        for field, label in (
-            ("censored_response", "refusal"),
-            ("uncensored_response", "compliance"),
-        ):
-            rows.append(
-                {
-                    "id": f"uncensorbench/{row['id']}",
-                    "prompt": row["prompt"].strip(),
-                    "response": row[field].strip(),
-                    "label": label,
-                    "category": row["topic"].strip().lower(),
-                }
-            )
-    return rows
-
-
 @register_source(
     "general",
     kind="general",

@@ -21,6 +21,7 @@ from typing import Any
 
 from saro import __version__
 from saro.errors import SaroError
+from saro.store import write_json
 from saro.train.config import config_hash, resolved_dict
 
 RUN_FILE = "run.json"
@@ -74,9 +75,7 @@ def write_run(output_dir: Path, config: Any, *, status: str, **extra: Any) -> No
         "config": resolved_dict(config),
         **extra,
     }
-    tmp = output_dir / (RUN_FILE + ".tmp")
-    tmp.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
-    tmp.replace(output_dir / RUN_FILE)
+    write_json(output_dir / RUN_FILE, record)
 
 
 def last_checkpoint(output_dir: Path) -> Path | None:

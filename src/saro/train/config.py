@@ -2,7 +2,7 @@
 
 The classes only *add* fields (model, data files, LoRA, run bookkeeping) and change three
 defaults for CPU machines: TRL turns on bf16 and gradient checkpointing by default, which on a
-CPU without bf16 support fails or only costs time (DESIGN.md section 5), and reporting goes to no
+CPU without bf16 support fails or only costs time (docs/training.md), and reporting goes to no
 external tracker. A YAML file gives the values; ``--set key=value`` overrides them::
 
     cfg = load_config("sft", "configs/train/sft-rw.yaml", ["max_steps=20", "use_lora=true"])
@@ -13,17 +13,16 @@ An unknown key is a :class:`~saro.errors.SaroError` that names the nearest real 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from trl import DPOConfig, SFTConfig
 
-from saro.config import load_yaml
+from saro.config import check_keys, check_value, parse_set, read_yaml_file
 from saro.errors import SaroError
 from saro.train.speed import LOSS_HEADS
 
@@ -267,43 +266,12 @@ def field_names(cls: type) -> list[str]:
     return [f.name for f in dataclasses.fields(cls) if f.init]
 
 
-# Words YAML 1.1 reads as booleans, though TrainingArguments uses "no" as a strategy name.
-_YAML11_WORDS = {"yes", "no", "on", "off", "y", "n"}
-
-
-def parse_overrides(pairs: list[str]) -> dict[str, Any]:
-    """Turn ``["a=1", "b=[x, y]"]`` into ``{"a": 1, "b": ["x", "y"]}`` (values parsed as YAML)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
-            raise SaroError(
-                f"Override {pair!r} is not key=value.", "Write e.g. --set max_steps=20."
-            )
-        if raw.strip().lower() in _YAML11_WORDS:  # keep `save_strategy=no` a string
-            out[key.strip()] = raw.strip()
-            continue
-        try:
-            out[key.strip()] = load_yaml(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            out[key.strip()] = raw
-    return out
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a config file, naming the file in any error."""
-    path = Path(path)
-    if not path.is_file():
-        raise SaroError(f"Config file {str(path)!r} does not exist.", "Check the path.")
+def _hints(cls: type) -> dict[str, Any]:
+    """Field types of a config class (empty where transformers' annotations do not resolve)."""
     try:
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise SaroError(
-            f"Config file {str(path)!r} is not valid YAML ({err}).", "Fix it."
-        ) from None
-    if not isinstance(data, dict):
-        raise SaroError(f"Config file {str(path)!r} must hold a mapping of keys to values.")
-    return data
+        return typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 (third-party annotations; types then go unchecked)
+        return {}
 
 
 def build_config(kind: str, values: dict[str, Any], *, source: str = "config") -> Any:
@@ -316,14 +284,11 @@ def build_config(kind: str, values: dict[str, Any], *, source: str = "config") -
             f"{source} is a {stage!r} config, which `saro train {kind}` does not run.",
             f"Use `saro train {STAGE_KINDS[stage]}`.",
         )
-    for key in values:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"Did you mean {close[0]!r}? " if close else ""
-            raise SaroError(
-                f"Unknown key {key!r} in {source} for `saro train {kind}`.",
-                f"{hint}Run `saro train {kind} --help-keys` to list the keys.",
-            )
+    check_keys(values, known, source, f"Run `saro train {kind} --help-keys` to list the keys.")
+    hints = _hints(cls)
+    for key, value in values.items():
+        if key in hints and value is not None:
+            check_value(key, value, hints[key], source)
     values = {  # `save_strategy: no` in a YAML file arrives as False
         k: ("no" if v is False and k.endswith("_strategy") else v) for k, v in values.items()
     }
@@ -341,8 +306,8 @@ def load_config(
     kind: str, path: str | Path | None = None, overrides: list[str] | None = None, **extra: Any
 ) -> Any:
     """Load ``path`` (YAML), apply ``key=value`` overrides and keyword values, and validate."""
-    values = read_yaml(path) if path else {}
-    values.update(parse_overrides(overrides or []))
+    values = read_yaml_file(path) if path else {}
+    values.update(parse_set(overrides))
     values.update(extra)
     return build_config(kind, values, source=str(path) if path else "config")
 

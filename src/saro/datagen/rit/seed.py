@@ -10,6 +10,7 @@ third-party prompts. Math traces are GSM8K train solutions reformatted into step
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -67,26 +68,38 @@ def read_seed_records(folder: str | Path | None = None) -> list[dict[str, Any]]:
 
 
 def load_seed_set(
-    folder: str | Path | None = None, *, kinds: tuple[str, ...] | None = None, split_seed: int = 0
+    folder: str | Path | None = None,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    split_seed: int = 0,
+    left_out: Counter | None = None,
 ) -> list[SeedTrace]:
-    """Load and resolve the seed set.
+    """Load and resolve the seed set, keeping only traces on the train side of the splits.
+
+    The traces were written for prompts and attacks on the train side of the default splits
+    (``split_seed`` 0). Another split seed moves some of them to the evaluation side; those
+    traces are left out (counted in ``left_out`` by reason), so nothing trained on is evaluated.
 
     Raises:
         SaroError: A trace references a prompt id its source does not have (named), or an
             attack id that does not exist.
     """
-    from saro.attacks import apply_attack, load_attacks
+    from saro.attacks import apply_attack, load_attacks, split_attacks
     from saro.sources import load_source
 
+    left_out = left_out if left_out is not None else Counter()
     by_source: dict[str, dict[str, Prompt]] = {}
+    train_ids: dict[str, set[str]] = {}
     attacks = None
+    train_attacks: set[str] = set()
     traces = []
     for rec in read_seed_records(folder):
         if kinds and rec["kind"] not in kinds:
             continue
         src, pid = rec["prompt"]["source"], rec["prompt"]["id"]
         if src not in by_source:
-            by_source[src] = {p.id: p for p in load_source(src, seed=split_seed, split=None)}
+            by_source[src] = {p.id: p for p in load_source(src, split=None)}
+            train_ids[src] = {p.id for p in load_source(src, split="train", seed=split_seed)}
         base = by_source[src].get(pid)
         if base is None:
             raise SaroError(
@@ -94,6 +107,9 @@ def load_seed_set(
                 "does not have.",
                 "Fix the prompt id in the seed file or remove the trace.",
             )
+        if pid not in train_ids[src]:
+            left_out["prompt not in the train split"] += 1
+            continue
         prompt = Prompt.from_dict(base.to_dict())
         attack = rec.get("attack")
         if rec["kind"] == "jailbreak":
@@ -104,11 +120,15 @@ def load_seed_set(
                 )
             if attacks is None:
                 attacks = {a.id: a for a in load_attacks()}
+                train_attacks = {a.id for a in split_attacks(list(attacks.values()), seed=split_seed).train}
             if attack["id"] not in attacks:
                 raise SaroError(
                     f"Seed trace {rec['id']!r} uses unknown attack {attack['id']!r}.",
                     "Use an attack id from saro.attacks.load_attacks().",
                 )
+            if attack["id"] not in train_attacks:
+                left_out["attack not in the train split"] += 1
+                continue
             prompt.text = apply_attack(attacks[attack["id"]], base.text, attack.get("seed", 0))
             prompt.kind, prompt.attack = "jailbreak", attack["id"]
             prompt.id = f"{base.id}/jb-{attack['id']}"

@@ -27,9 +27,9 @@ import random
 from collections import Counter
 from typing import Any
 
-from saro.build.accept import Acceptor
-from saro.build.outcome import PrefConfig
-from saro.build.rollouts import Rollout, Sample, classify
+from saro.datagen.accept import Acceptor
+from saro.datagen.preference.config import PrefConfig
+from saro.datagen.preference.rollouts import Rollout, Sample, classify
 from saro.engines import BaseEngine, ChatRequest
 from saro.errors import SaroError
 from saro.reasoning import join_prefix, parse

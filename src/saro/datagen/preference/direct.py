@@ -10,26 +10,17 @@ prefilled``), else the prompt is skipped and counted.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from saro.build.accept import Acceptor
-from saro.build.rollouts import Sample, classify
-from saro.engines import BaseEngine, ChatRequest
+from saro.datagen.accept import Acceptor
+from saro.datagen.preference.config import DirectConfig
+from saro.datagen.preference.rejection import prefilled_rejected
+from saro.datagen.preference.rollouts import Rollout, classify
+from saro.engines.base import BaseEngine, ChatRequest
 from saro.records import Prompt
-from saro.store import read_jsonl, seeded_sample, write_jsonl
-
-DIRECT_OPENINGS = {
-    "comply": [
-        "Sure, here is",
-        "Of course! Here's how",
-        "Absolutely. Step 1:",
-        "Here are the details:",
-    ],
-    "refuse": ["I'm sorry, but I can't", "I can't help with", "I'm not able to"],
-}
+from saro.store import read_jsonl, seeded_sample
 
 
 def _prompts(safety_sft: str | Path, kinds: list[str]) -> tuple[list[Prompt], dict[str, str]]:
@@ -54,32 +45,23 @@ def _prompts(safety_sft: str | Path, kinds: list[str]) -> tuple[list[Prompt], di
 def build_direct_pairs(
     engine: BaseEngine,
     safety_sft: str | Path,
-    out_dir: str | Path,
-    *,
-    kinds: list[str],
-    n: int = 2,
-    temperature: float = 1.0,
-    max_new_tokens: int = 200,
-    seed: int = 0,
-    limit: int | None = None,
+    cfg: DirectConfig,
     acceptor: Acceptor,
     progress: bool = True,
-) -> dict[str, Any]:
-    """Write ``pairs.jsonl`` and ``card.json`` for direct DPO; returns the card.
+) -> tuple[list[dict[str, Any]], list[Rollout], Counter]:
+    """Direct pairs for the prompts of ``cfg.kinds``; returns (pairs, sampled rollouts, counts).
 
-    ``limit`` samples that many of the prompts (seeded, kept in file order) before generating,
-    for runs whose DPO stage only trains on a few pairs.
+    ``cfg.limit`` samples that many of the prompts (seeded, kept in file order) before
+    generating, for runs whose DPO stage only trains on a few pairs.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    prompts, chosen = _prompts(safety_sft, kinds)
-    prompts = seeded_sample(prompts, limit, seed)
+    prompts, chosen = _prompts(safety_sft, cfg.kinds)
+    prompts = seeded_sample(prompts, cfg.limit, cfg.seed)
     outs = engine.generate(
         [ChatRequest.user(p.text) for p in prompts],
-        n=n,
-        temperature=temperature,
-        max_new_tokens=max_new_tokens,
-        seed=seed,
+        n=cfg.n,
+        temperature=cfg.temperature,
+        max_new_tokens=cfg.max_new_tokens,
+        seed=cfg.seed,
         progress=progress,
     )
     rollouts = classify(
@@ -90,31 +72,18 @@ def build_direct_pairs(
         if r.label == "rejected" and r.prompt.id not in rejected:
             rejected[r.prompt.id] = r
     missing = [p for p in prompts if p.id not in rejected and p.kind != "math"]
-    rng = random.Random(seed)
-    if missing:
-        heads = [
-            rng.choice(DIRECT_OPENINGS["refuse" if p.kind in ("benign", "general") else "comply"])
-            for p in missing
-        ]
-        more = engine.generate(
-            [ChatRequest.user(p.text, prefill=h) for p, h in zip(missing, heads, strict=True)],
-            n=1,
-            temperature=temperature,
-            max_new_tokens=max_new_tokens // 2,
-            seed=seed + 7,
-            progress=False,
-        )
-
-        for r in classify(
-            [
-                (p, Sample(h + o[0].text, o[0].completion_tokens))
-                for p, h, o in zip(missing, heads, more, strict=True)
-            ],
+    rejected.update(
+        prefilled_rejected(
+            engine,
+            missing,
             acceptor,
-            origin="prefilled",
-        ):
-            if r.label == "rejected":
-                rejected[r.prompt.id] = r
+            style="direct",
+            tries=1,
+            temperature=cfg.temperature,
+            max_new_tokens=cfg.max_new_tokens // 2,
+            seed=cfg.seed,
+        )
+    )
     pairs, counts = [], Counter()
     for p in prompts:
         if p.id not in rejected:
@@ -134,16 +103,4 @@ def build_direct_pairs(
             }
         )
         counts[f"pair_{r.origin}"] += 1
-    write_jsonl(out / "pairs.jsonl", pairs)
-    card = {
-        "dataset": "direct pairs",
-        "engine": engine.identity(),
-        "pairs": len(pairs),
-        "pairs_per_kind": dict(Counter(p["kind"] for p in pairs)),
-        "counts": dict(counts),
-        "rollouts": dict(Counter(f"{r.prompt.kind}/{r.label}" for r in rollouts)),
-    }
-    import json
-
-    (out / "card.json").write_text(json.dumps(card, indent=2))
-    return card
+    return pairs, rollouts, counts

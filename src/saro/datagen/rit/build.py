@@ -1,5 +1,5 @@
 """``saro data rit`` end to end: choose prompts, run SRS, write RIT-D, its no-reasoning variant,
-a dataset card and a LLaMA-Factory export (see :mod:`saro.build.rit`)."""
+a dataset card and a LLaMA-Factory export (see :mod:`saro.datagen.rit.srs`)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from saro.build.accept import Acceptor
-from saro.build.rit import (
-    RitConfig,
-    SrsResult,
-    engine_sampler,
-    seed_prompts,
-    seed_sampler,
-    shortest_rejection_sampling,
-    srs_stats,
-)
+from saro.datagen.accept import Acceptor
+from saro.datagen.rit.config import RitConfig
+from saro.datagen.rit.srs import SrsResult, engine_sampler, seed_prompts, seed_sampler, shortest_rejection_sampling, srs_stats
 from saro.config import to_dict
 from saro.errors import SaroError
 from saro.reasoning import parse
@@ -49,11 +42,11 @@ def token_counter(model: str | None) -> Any:
 def teacher_prompts(cfg: RitConfig) -> list[Prompt]:
     """Training prompts per kind for a teacher model, from ``cfg.prompts``.
 
-    Same selection as the preference stage (:func:`saro.build.rollouts.training_prompts`), in
+    Same selection as the preference stage (:func:`saro.datagen.preference.rollouts.training_prompts`), in
     ``cfg.kinds`` order; a teacher reads long templates, so jailbreak attacks are not length-capped
     unless the spec sets ``max_attack_tokens``.
     """
-    from saro.build.rollouts import training_prompts
+    from saro.datagen.preference.rollouts import training_prompts
 
     specs = {}
     for kind in cfg.kinds:
@@ -61,7 +54,7 @@ def teacher_prompts(cfg: RitConfig) -> list[Prompt]:
         if spec:
             spec = spec if isinstance(spec, dict) else {"source": spec}
             specs[kind] = {"max_attack_tokens": float("inf"), **spec}
-    return training_prompts(specs, seed=cfg.seed)
+    return training_prompts(specs, split_seed=cfg.split_seed, seed=cfg.seed)
 
 
 def build_rit(
@@ -80,12 +73,13 @@ def build_rit(
     policy = Policy.load(cfg.policy)
     acceptor = acceptor or Acceptor(policy.ids)
     count = token_counter(cfg.tokenizer)
+    left_out: Counter = Counter()
     if cfg.teacher.engine == "seed":
-        prompts, traces = seed_prompts(cfg)
+        prompts, traces = seed_prompts(cfg, left_out)
         sampler = seed_sampler(traces, count)
         teacher_name = "seed set (offline stand-in for a teacher model)"
     else:
-        from saro.generate import build_engine
+        from saro.engines.factory import build_engine
 
         prompts = teacher_prompts(cfg)
         options: dict[str, Any] = {}
@@ -120,6 +114,7 @@ def build_rit(
     write_jsonl(out / "safety_sft.jsonl", plain)
     export_llamafactory(out, rows, plain)
     card = make_card(cfg, results, rows, teacher_name, policy)
+    card["seed_traces_left_out"] = dict(left_out)
     (out / "card.json").write_text(json.dumps(card, indent=2))
     (out / "card.md").write_text(card_markdown(card))
     return card
@@ -254,6 +249,15 @@ def card_markdown(card: dict[str, Any]) -> str:
         "Rejections: "
         + (", ".join(f"{k}: {v}" for k, v in srs["reasons"].items() if k != "ok") or "none"),
         "",
+    ]
+    if card.get("seed_traces_left_out"):
+        lines += [
+            "Seed traces left out because this split seed puts them on the evaluation side: "
+            + ", ".join(f"{k}: {v}" for k, v in card["seed_traces_left_out"].items())
+            + ".",
+            "",
+        ]
+    lines += [
         "## Token lengths",
         "",
         "| tokens | rows |",

@@ -1,4 +1,4 @@
-"""Render a :class:`saro.policy.Policy` as text for the three places it is read.
+"""Render a :class:`saro.policy.spec.Policy` as text for the three places it is read.
 
 - ``teacher``: the full policy for a teacher model's system prompt, with how to cite ids.
 - ``judge``: a rubric: what makes a response unsafe, what makes it an over-refusal.
@@ -11,10 +11,11 @@ content itself comes only from the YAML.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from saro.policy import Policy
+# Renderers take a loaded policy (:class:`saro.policy.spec.Policy`); typed loosely so this module
+# does not import the one that calls it.
+Policy = Any
 
 TEACHER_INTRO = (
     "Safety policy {name} (version {version}). {description}\n"

@@ -4,7 +4,7 @@ Templates come from pyrit (``pyrit/datasets/jailbreak/templates/**/*.yaml``, a J
 ``{{ prompt }}`` slot) and GPTFuzzer (``GPTFuzzer.csv``, an ``[INSERT PROMPT HERE]`` slot). Only
 single-slot templates are kept, exact duplicates (by normalised text) are dropped, and near
 duplicates (word 5-gram Jaccard >= 0.5) share a *family* so train and eval never hold two
-variants of the same wrapper. Transforms live in :mod:`saro.attacks_transforms`::
+variants of the same wrapper. Transforms live in :mod:`saro.attacks.transforms`::
 
     from saro.attacks import load_attacks, split_attacks, jailbreak_prompts
 
@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from saro.attacks_transforms import TRANSFORMS, apply_transform
+from saro.attacks.transforms import TRANSFORMS, apply_transform
 from saro.errors import SaroError, unknown_name
 from saro.records import Prompt, normalize_text, stable_id
+from saro.sources.dedup import near_duplicate_groups
 from saro.wheels import WHEELS, wheel_path
 
 SLOT = "⟦PROMPT⟧"  # where the request goes in a loaded template; never in the source files
@@ -136,36 +137,14 @@ def dedup_templates(templates: Iterable[Attack]) -> list[Attack]:
     return list(kept.values())
 
 
-def _shingles(text: str, n: int = 5) -> set[str]:
-    words = normalize_text(text.replace(SLOT, " prompt ")).split()
-    return {" ".join(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
-
-
 def assign_families(templates: list[Attack], threshold: float = FAMILY_JACCARD) -> list[Attack]:
-    """Cluster near-duplicate templates (shingle Jaccard >= threshold) into families."""
-    sets = [_shingles(a.template) for a in templates]
-    parent = list(range(len(templates)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    index: dict[str, list[int]] = {}
-    for i, shingles in enumerate(sets):
-        overlap: dict[int, int] = {}
-        for sh in shingles:
-            for j in index.setdefault(sh, []):
-                overlap[j] = overlap.get(j, 0) + 1
-            index[sh].append(i)
-        for j, inter in overlap.items():
-            if inter / (len(sets[i]) + len(sets[j]) - inter) >= threshold:
-                parent[root(i)] = root(j)
-    first: dict[int, str] = {}
-    for i, att in enumerate(templates):
-        first.setdefault(root(i), att.id)
-    return [Attack(**{**a.__dict__, "family": first[root(i)]}) for i, a in enumerate(templates)]
+    """Cluster near-duplicate templates into families (:mod:`saro.sources.dedup`: word 5-gram
+    Jaccard >= ``threshold``, linked in chains); a family is named after its first member."""
+    texts = [a.template.replace(SLOT, " prompt ") for a in templates]
+    labels = near_duplicate_groups(texts, threshold=threshold)
+    return [
+        Attack(**{**a.__dict__, "family": templates[labels[i]].id}) for i, a in enumerate(templates)
+    ]
 
 
 @lru_cache(maxsize=1)

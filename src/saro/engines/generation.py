@@ -1,43 +1,19 @@
-"""``saro generate``: completions for a source's prompts, resumable through the generation cache.
+"""``saro generate``: completions for a source's prompts, one record per completion.
 
 Usage::
 
     saro generate --model smollm2-135m --source overrefusal --split test --limit 8 --out gen.jsonl
 
-Every finished completion is stored in the content-addressed generation cache as it finishes,
-so a run that is killed and started again regenerates nothing it already did; the output file
-is written atomically once all prompts are done. Completions are never echoed to the terminal:
-they may answer harmful prompts.
+Completions are never echoed to the terminal: they may answer harmful prompts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from saro.engines import BaseEngine, ChatRequest, GenerationCache, make_engine
-from saro.paths import subdir
+from saro.engines.base import BaseEngine, ChatRequest
 from saro.records import Prompt
-from saro.store import write_jsonl
-
-
-def open_cache(engine: BaseEngine, cache_path: str | Path | None = None) -> GenerationCache:
-    """Attach the default cache for this engine's model (or the given file) and return it."""
-    import hashlib
-
-    if cache_path is None:
-        digest = hashlib.sha256(engine.identity().encode()).hexdigest()[:16]
-        cache_path = subdir("generations") / f"{engine.name}-{digest}.jsonl"
-    engine.cache = GenerationCache(cache_path)
-    return engine.cache
-
-
-def build_engine(name: str, model: str, **options: Any) -> BaseEngine:
-    """Make an engine for ``model`` with the default generation cache attached."""
-    engine = make_engine(name, model=model, **options)
-    open_cache(engine)
-    return engine
 
 
 def generate_records(
@@ -84,7 +60,3 @@ def generate_records(
                 }
             )
     return records
-
-
-def write_records(path: str | Path, records: list[dict[str, Any]]) -> int:
-    return write_jsonl(path, records)

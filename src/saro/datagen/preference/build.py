@@ -1,25 +1,26 @@
-"""``saro data opcot`` and ``saro data ppcot``: run the builders and write pairs plus a card."""
+"""``saro data opcot|ppcot|direct``: run a preference builder, write its pairs and a card."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from saro.build.accept import Acceptor
-from saro.build.outcome import PrefConfig, outcome_pairs, rollout_record
-from saro.build.process import process_pairs
-from saro.build.rollouts import Rollout, sample_rollouts, training_prompts
+from saro.datagen.accept import Acceptor
+from saro.datagen.preference.config import DirectConfig, PrefConfig
+from saro.datagen.preference.direct import build_direct_pairs
+from saro.datagen.preference.opcot import outcome_pairs, rollout_record
+from saro.datagen.preference.ppcot import process_pairs
+from saro.datagen.preference.rollouts import Rollout, sample_rollouts, training_prompts
 from saro.config import to_dict
-from saro.engines import BaseEngine
+from saro.engines.base import BaseEngine
 from saro.security import redact
-from saro.store import write_jsonl
+from saro.store import write_json, write_jsonl, write_text
 
 
 def policy_engine(model: str, cfg: PrefConfig) -> BaseEngine:
     """The policy model behind the configured engine, with the generation cache attached."""
-    from saro.generate import build_engine
+    from saro.engines.factory import build_engine
 
     return build_engine(cfg.sampling.engine, model)
 
@@ -27,7 +28,9 @@ def policy_engine(model: str, cfg: PrefConfig) -> BaseEngine:
 def _rollouts(
     engine: BaseEngine, cfg: PrefConfig, acceptor: Acceptor, progress: bool
 ) -> list[Rollout]:
-    prompts = training_prompts(cfg.prompts, seed=cfg.seed, rit=cfg.rit)
+    prompts = training_prompts(
+        cfg.prompts, split_seed=cfg.split_seed, seed=cfg.seed, rit=cfg.rit
+    )
     return sample_rollouts(
         engine, prompts, cfg.sampling, acceptor, seed=cfg.seed, progress=progress
     )
@@ -117,12 +120,46 @@ def build_ppcot_dir(
     return card
 
 
+def build_direct_dir(
+    model: str,
+    cfg: DirectConfig,
+    safety_sft: str | Path,
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
+    engine: BaseEngine | None = None,
+    acceptor: Acceptor | None = None,
+) -> dict[str, Any]:
+    """Direct pairs into ``out_dir``: ``pairs.jsonl``, ``card.json``/``card.md``."""
+    from saro.engines.factory import build_engine
+    from saro.policy import Policy
+
+    out = Path(out_dir)
+    engine = engine or build_engine(cfg.engine, model)
+    acceptor = acceptor or Acceptor(Policy.load(cfg.policy).ids, reasoning=False)
+    pairs, rollouts, counts = build_direct_pairs(engine, safety_sft, cfg, acceptor, progress)
+    write_jsonl(out / "pairs.jsonl", pairs)
+    card = {
+        "dataset": "Direct pairs",
+        "model": model,
+        "engine": engine.identity(),
+        "config": redact(to_dict(cfg)),
+        "pairs": len(pairs),
+        "pairs_per_kind": dict(Counter(p["kind"] for p in pairs)),
+        "origins": dict(Counter(f"{p['origin_chosen']}/{p['origin_rejected']}" for p in pairs)),
+        "rollouts": rollout_stats(rollouts),
+        "counts": dict(counts),
+    }
+    _write_card(out, card)
+    return card
+
+
 def _write_card(out: Path, card: dict[str, Any]) -> None:
-    (out / "card.json").write_text(json.dumps(card, indent=2))
+    write_json(out / "card.json", card)
     lines = [
         f"# {card['dataset']} dataset card",
         "",
-        f"Policy model: `{card['model']}` ({card['engine']}). Pairs: {card['pairs']}.",
+        f"Sampled from `{card['model']}` ({card['engine']}). Pairs: {card['pairs']}.",
         "",
         "| kind | pairs |",
         "|---|---|",
@@ -152,4 +189,4 @@ def _write_card(out: Path, card: dict[str, Any]) -> None:
             f"Chosen-side acceptance (judge accepted a reflected continuation): "
             f"{card['chosen_acceptance_rate']:.1%}.",
         ]
-    (out / "card.md").write_text("\n".join(lines) + "\n")
+    write_text(out / "card.md", "\n".join(lines) + "\n")

@@ -5,7 +5,7 @@ Usage::
     saro data opcot --model runs/demo/rw --config configs/data/pref.yaml --out runs/demo/opcot
 
 For each training prompt the policy model samples ``n`` reasoning responses, each judged
-(:mod:`saro.build.rollouts`), and pairs are formed per kind: harmful/jailbreak safe over unsafe,
+(:mod:`saro.datagen.preference.rollouts`), and pairs are formed per kind: harmful/jailbreak safe over unsafe,
 benign/general helpful over over-refusing, math correct over wrong. The shortest chosen sample
 is paired with each rejected one (up to ``pairs_per_prompt``). When a prompt has no on-policy
 chosen, the RIT-D trace for that prompt is used if there is one (``origin: offpolicy``); when it
@@ -16,78 +16,16 @@ or the prompt is skipped, by ``on_missing_rejected``.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
-from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
-import yaml
-
-from saro.build.accept import Acceptor
-from saro.build.rollouts import Rollout, Sample, SamplingConfig, classify, sample_rollouts
-from saro.engines import BaseEngine, ChatRequest
+from saro.datagen.accept import Acceptor
+from saro.datagen.preference.config import PrefConfig
+from saro.datagen.preference.rejection import prefilled_rejected
+from saro.datagen.preference.rollouts import Rollout, sample_rollouts
+from saro.engines.base import BaseEngine
 from saro.records import Prompt
 from saro.store import read_jsonl
-
-
-@dataclass
-class PPCotConfig:
-    """Process-level (stepwise reflection) settings.
-
-    Attributes:
-        steps: ``first`` (k=1), ``sampled`` (one random k per rollout) or ``all`` (every k up to
-            ``max_steps``).
-        max_steps: Cap on k for ``all``.
-        chosen_samples: Continuations sampled per (rollout, k) until the judge accepts one.
-        max_rollouts: Use at most this many rejected rollouts.
-        kinds: Prompt kinds whose rejected rollouts become process pairs.
-    """
-
-    steps: str = "sampled"
-    max_steps: int = 3
-    chosen_samples: int = 3
-    max_rollouts: int | None = None
-    kinds: list[str] = field(default_factory=lambda: ["harmful", "jailbreak", "benign"])
-
-
-@dataclass
-class PrefConfig:
-    """``saro data opcot`` / ``saro data ppcot`` settings.
-
-    Attributes:
-        prompts: Per-kind prompt specs ``{kind: {source, limit}}`` (training split).
-        sampling: How the policy model samples.
-        pairs_per_prompt: Outcome pairs per prompt at most.
-        rit: RIT-D file for off-policy chosen responses (None: none).
-        on_missing_rejected: ``prefill`` or ``skip``.
-        prefill_tries: Prefilled continuations tried per prompt before giving up.
-        ppcot: Process-pair settings.
-        policy: Policy file (None: packaged default).
-        seed: Seed for prompt choice and sampling.
-    """
-
-    prompts: dict[str, Any] = field(
-        default_factory=lambda: {
-            "harmful": {"source": "advbench", "limit": 40},
-            "jailbreak": {"source": "advbench", "limit": 40},
-            "benign": {"source": "overrefusal", "limit": 30},
-            "math": {"source": "gsm8k", "limit": 20},
-        }
-    )
-    sampling: SamplingConfig = field(default_factory=SamplingConfig)
-    pairs_per_prompt: int = 1
-    rit: str | None = None
-    on_missing_rejected: str = "prefill"
-    prefill_tries: int = 2
-    ppcot: PPCotConfig = field(default_factory=PPCotConfig)
-    policy: str | None = None
-    seed: int = 0
-
-
-def openings() -> dict[str, list[str]]:
-    text = (resources.files("saro") / "data" / "preference" / "openings.yaml").read_text()
-    return yaml.safe_load(text)
 
 
 def rit_chosen(path: str | None) -> dict[str, str]:
@@ -98,45 +36,6 @@ def rit_chosen(path: str | None) -> dict[str, str]:
     for rec in read_jsonl(path, required=["messages"]):
         out[rec["messages"][0]["content"]] = rec["messages"][-1]["content"]
     return out
-
-
-def prefilled_rejected(
-    engine: BaseEngine, prompts: list[Prompt], cfg: PrefConfig, acceptor: Acceptor
-) -> dict[str, Rollout]:
-    """Make a rejected sample by prefilling a compliance/refusal opening; judge-confirmed only."""
-    opens = openings()
-    rng = random.Random(cfg.seed)
-    found: dict[str, Rollout] = {}
-    todo = list(prompts)
-    for attempt in range(cfg.prefill_tries):
-        if not todo:
-            break
-        heads = [
-            rng.choice(opens["refuse" if p.kind in ("benign", "general") else "comply"])
-            for p in todo
-        ]
-        outs = engine.generate(
-            [ChatRequest.user(p.text, prefill=h) for p, h in zip(todo, heads, strict=True)],
-            n=1,
-            temperature=cfg.sampling.temperature,
-            max_new_tokens=cfg.sampling.max_new_tokens // 2,
-            seed=cfg.seed + 7 + attempt,
-            progress=False,
-        )
-
-        judged = classify(
-            [
-                (p, Sample(h + o[0].text, o[0].completion_tokens))
-                for p, h, o in zip(todo, heads, outs, strict=True)
-            ],
-            acceptor,
-            origin="prefilled",
-        )
-        for r in judged:
-            if r.label == "rejected":
-                found[r.prompt.id] = r
-        todo = [p for p in todo if p.id not in found]
-    return found
 
 
 def outcome_pairs(
@@ -168,7 +67,17 @@ def outcome_pairs(
             rejected_of[pid] = bad
     missing = [prompts[pid] for pid in chosen_of if pid not in rejected_of]
     if missing and cfg.on_missing_rejected == "prefill":
-        for pid, r in prefilled_rejected(engine, missing, cfg, acceptor).items():
+        made = prefilled_rejected(
+            engine,
+            missing,
+            acceptor,
+            style="reasoning",
+            tries=cfg.prefill_tries,
+            temperature=cfg.sampling.temperature,
+            max_new_tokens=cfg.sampling.max_new_tokens // 2,
+            seed=cfg.seed,
+        )
+        for pid, r in made.items():
             rejected_of[pid] = [r]
     pairs = []
     for pid, chosen in chosen_of.items():

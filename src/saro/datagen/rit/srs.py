@@ -7,7 +7,7 @@ Usage::
 With ``teacher.engine: seed`` (the offline default) the curated seed set stands in for a teacher:
 each seed trace is one sample, checked by the same acceptance rules. With any other engine
 (``openai``, ``hf``, ``vllm``) the teacher samples ``k`` traces per prompt under a policy-grounded
-system prompt, the judges accept or reject each (:mod:`saro.build.accept`), and the shortest
+system prompt, the judges accept or reject each (:mod:`saro.datagen.accept`), and the shortest
 accepted trace (in tokens) is kept; a prompt with none accepted is retried up to ``max_rounds``
 rounds, then skipped and counted. Samples live in the generation cache, so a killed build resumes.
 """
@@ -16,93 +16,18 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import yaml
 from tqdm import tqdm
 
-from saro.build.accept import Acceptor
-from saro.build.seed import load_seed_set
-from saro.engines import BaseEngine, ChatRequest
+from saro.datagen.accept import Acceptor
+from saro.datagen.rit.config import RitConfig, TeacherConfig
+from saro.datagen.rit.seed import load_seed_set
+from saro.engines.base import BaseEngine, ChatRequest
 from saro.records import Prompt
-
-
-@dataclass
-class TeacherConfig:
-    """Where traces come from.
-
-    Attributes:
-        engine: ``seed`` (offline curated set), or an engine name: ``openai``, ``hf``, ``vllm``.
-        model: Teacher model (engine-specific: hub id, local folder, served model name).
-        base_url: Endpoint for ``openai``.
-        api_key_env: Environment variable holding the API key (never the key itself).
-        k: Samples per prompt per round.
-        max_rounds: Rounds of ``k`` samples before a prompt with nothing accepted is skipped.
-        temperature: Sampling temperature.
-        max_new_tokens: Cap on a trace's length.
-    """
-
-    engine: str = "seed"
-    model: str | None = None
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    k: int = 4
-    max_rounds: int = 2
-    temperature: float = 0.8
-    max_new_tokens: int = 1024
-
-
-@dataclass
-class PromptSet:
-    """Prompts for one kind when a teacher model is used (ignored for the seed teacher).
-
-    Attributes:
-        source: Source name or local file spec.
-        limit: Use at most this many training prompts.
-    """
-
-    source: str
-    limit: int | None = None
-
-
-@dataclass
-class RitConfig:
-    """``saro data rit`` settings.
-
-    Attributes:
-        teacher: Trace source and sampling.
-        prompts: Per-kind prompt sets for a teacher model; ``jailbreak`` wraps harmful prompts
-            with training attacks.
-        kinds: Kinds to include.
-        limit_per_kind: Keep at most this many traces per kind (None: all), or a mapping
-            ``{kind: count}`` (kinds it leaves out keep all their traces).
-        select: Which traces ``limit_per_kind`` keeps from the seed set: ``first`` (file order)
-            or ``shortest`` (fewest tokens: the same preference as Shortest Rejection Sampling,
-            and the cheapest to train on).
-        tokenizer: Model whose tokenizer counts tokens (the model you will train).
-        policy: Policy file (None: the packaged default).
-        seed: Seed for splits, attacks and sampling.
-    """
-
-    teacher: TeacherConfig = field(default_factory=TeacherConfig)
-    prompts: dict[str, Any] = field(default_factory=dict)
-    kinds: list[str] = field(
-        default_factory=lambda: ["harmful", "jailbreak", "benign", "general", "math"]
-    )
-    limit_per_kind: int | dict[str, int] | None = None
-    select: str = "first"
-    tokenizer: str = "smollm2-135m"
-    policy: str | None = None
-    seed: int = 0
-
-    def kind_limit(self, kind: str) -> float:
-        """How many traces of ``kind`` to keep (inf: all)."""
-        cap = self.limit_per_kind
-        if isinstance(cap, dict):
-            cap = cap.get(kind)
-        return float("inf") if cap is None else int(cap)
 
 
 def teacher_system_prompt(kind: str, policy: Any) -> str:
@@ -257,6 +182,9 @@ def srs_stats(results: list[SrsResult]) -> dict[str, Any]:
     }
 
 
-def seed_prompts(cfg: RitConfig) -> tuple[list[Prompt], dict[str, Any]]:
-    traces = load_seed_set(kinds=tuple(cfg.kinds), split_seed=cfg.seed)
+def seed_prompts(
+    cfg: RitConfig, left_out: Counter | None = None
+) -> tuple[list[Prompt], dict[str, Any]]:
+    """The seed set's prompts and traces by prompt id (train side of ``cfg.split_seed`` only)."""
+    traces = load_seed_set(kinds=tuple(cfg.kinds), split_seed=cfg.split_seed, left_out=left_out)
     return [t.prompt for t in traces], {t.prompt.id: t for t in traces}

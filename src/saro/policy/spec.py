@@ -26,7 +26,8 @@ from pathlib import Path
 import yaml
 
 from saro.errors import SaroError, unknown_name
-from saro.policy_schema import label_key, validate
+from saro.policy.schema import label_key, validate
+from saro.policy.render import RENDERERS
 from saro.records import normalize_text
 
 RENDER_KINDS: tuple[str, ...] = ("teacher", "judge", "brief")
@@ -217,8 +218,6 @@ class Policy:
     # ----------------------------------------------------------------- rendering
     def render(self, kind: str = "teacher") -> str:
         """Render the policy as text: ``teacher`` (full), ``judge`` (rubric) or ``brief``."""
-        from saro.policy_render import RENDERERS
-
         if kind not in RENDERERS:
             raise unknown_name("policy rendering", kind, RENDERERS)
         return RENDERERS[kind](self)

@@ -6,10 +6,9 @@ Kept apart from :mod:`saro.policy` so the loader reads as the happy path. Every 
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
-from saro.errors import SaroError
+from saro.errors import SaroError, nearest_hint
 from saro.records import normalize_text
 
 SUPPORTED_VERSIONS = (1,)
@@ -50,8 +49,8 @@ def _check_fields(
     known = {**required, **optional}
     for key in obj:
         if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"Did you mean {close[0]!r}? " if close else ""
+            hint = nearest_hint(str(key), known)
+            hint = f"{hint} " if hint else ""
             raise _fail(
                 origin,
                 where,

@@ -2,7 +2,7 @@
 
 Both OP-COT and PP-COT start here. For every training prompt the policy model (the RW model)
 samples ``n`` reasoning responses; each is judged with the RIT-D acceptance rules
-(:mod:`saro.build.accept`) and classified:
+(:mod:`saro.datagen.accept`) and classified:
 
 * ``chosen``: accepted (safe with a cited category on harmful/jailbreak, helpful on benign and
   general, correct on math);
@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from saro.build.accept import Acceptor
-from saro.engines import BaseEngine, ChatRequest
+from saro.datagen.accept import Acceptor
+from saro.datagen.preference.config import SamplingConfig
+from saro.engines.base import BaseEngine, ChatRequest
 from saro.errors import SaroError
 from saro.records import Prompt
 from saro.store import read_jsonl
@@ -31,40 +32,6 @@ REJECTED_REASONS = {
     "answer refuses a benign request",
     "wrong answer",
 }
-
-
-@dataclass
-class PromptSpec:
-    """Training prompts of one kind.
-
-    Attributes:
-        source: Source name or local file spec (``train`` split is used).
-        limit: At most this many prompts.
-    """
-
-    source: str
-    limit: int | None = None
-
-
-@dataclass
-class SamplingConfig:
-    """How the policy model samples.
-
-    Attributes:
-        n: Responses per prompt.
-        temperature: Sampling temperature.
-        top_p: Nucleus sampling.
-        max_new_tokens: Cap per response.
-        max_samples: Budget: total responses this build may generate (n x prompts).
-        engine: Engine name for the policy model (``hf``, ``vllm``, ``openai``).
-    """
-
-    n: int = 4
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 320
-    max_samples: int = 4000
-    engine: str = "hf"
 
 
 @dataclass
@@ -118,10 +85,12 @@ def rit_prompts(path: str | None, kind: str) -> list[Prompt]:
 
 
 def training_prompts(
-    prompts_cfg: dict[str, Any], *, seed: int = 0, rit: str | None = None
+    prompts_cfg: dict[str, Any], *, split_seed: int = 0, seed: int = 0, rit: str | None = None
 ) -> list[Prompt]:
     """Training-split prompts per kind; jailbreak prompts wrap harmful ones in training attacks.
 
+    ``split_seed`` chooses the prompt and attack splits (the evaluation suites draw from the
+    other side of the same splits); ``seed`` chooses which training attack wraps which prompt.
     ``source: rit`` takes the kind's prompts from the RIT-D file ``rit`` instead.
     """
     from saro.attacks import jailbreak_prompts, load_attacks, split_attacks
@@ -139,11 +108,11 @@ def training_prompts(
             for k, v in spec.items()
             if k not in ("source", "limit", "offset", "max_attack_tokens")
         }
-        found = load_source(spec["source"], split="train", seed=seed, **options)
+        found = load_source(spec["source"], split="train", seed=split_seed, **options)
         if kind == "jailbreak":
             attacks = [
                 a
-                for a in split_attacks(load_attacks(), seed=seed).train
+                for a in split_attacks(load_attacks(), seed=split_seed).train
                 if a.kind == "transform" or a.approx_tokens <= spec.get("max_attack_tokens", 300)
             ]
             found = jailbreak_prompts(found, attacks, seed=seed)

@@ -5,7 +5,7 @@ Usage::
     saro analyze runs/demo     # the plots and their numbers (loads models for embeddings only)
     saro report runs/demo      # -> runs/demo/report.md, runs/demo/report.html
 
-    from saro.report import write_report
+    from saro.analysis.report import write_report
     md_path, html_path = write_report("runs/demo")
 
 The report holds: the main table (every model x jailbreak ASR, harmful ASR, over-refusal,
@@ -26,6 +26,7 @@ from typing import Any
 
 from saro.analysis.rundata import MODELS, check_run_dir, display, read_json
 from saro.analysis.summary import COLUMNS, fmt, main_table, verdict
+from saro.store import write_text
 
 TEMPLATES = ("report.md.j2", "report.html.j2")
 PLOTS = (
@@ -201,7 +202,5 @@ def write_report(run_dir: str | Path) -> tuple[Path, Path]:
     run = Path(context["run_dir"])
     md, html = run / "report.md", run / "report.html"
     for path, template in ((md, TEMPLATES[0]), (html, TEMPLATES[1])):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(render(context, template), encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, render(context, template))
     return md, html

@@ -1,0 +1,150 @@
+"""The run config: one section per stage, loaded from one YAML file plus ``--set`` overrides.
+
+``configs/demo.yaml`` documents each section. Seeds: ``split_seed`` decides the prompt and
+attack splits and which prompts every evaluation suite draws, for training and evaluation
+alike; ``seed`` seeds sampling and training only. Runs that differ only in ``seed`` therefore
+train on the same side of the same splits and are evaluated on the same prompts, which is what
+paired comparisons across seeds need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from saro.config import from_dict, merge, parse_set, read_yaml_file
+from saro.datagen.preference.config import DirectConfig, PrefConfig
+from saro.datagen.rit.config import RitConfig
+from saro.errors import SaroError, unknown_name
+from saro.pipeline.roster import MODELS, TRAINED, arm
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation of every model.
+
+    Attributes:
+        suites: Suite names (``saro eval --help``).
+        limit: Prompts per suite (None: each suite's default).
+        limits: Per-suite prompt counts overriding ``limit``, e.g. ``{gsm8k: 10}``.
+        max_new_tokens: Generation budget (None: each suite's default).
+        judges: Safety judge specs; the first gives the headline numbers.
+        models: Which models to evaluate (keys of the roster).
+        engine: Generation engine for evaluation (``hf`` or ``vllm``).
+    """
+
+    suites: list[str] = field(
+        default_factory=lambda: ["jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy"]
+    )
+    limit: int | None = None
+    limits: dict[str, int] = field(default_factory=dict)
+    max_new_tokens: int | None = None
+    judges: list[str] = field(default_factory=lambda: ["refusal"])
+    models: list[str] = field(default_factory=lambda: list(MODELS))
+    engine: str = "hf"
+
+
+@dataclass
+class AnalysisConfig:
+    """``saro analyze`` settings.
+
+    Attributes:
+        embeddings: Run the embedding-overlap analysis (two models' forward passes).
+        n_per_kind: Prompts per kind for the embedding analysis.
+    """
+
+    embeddings: bool = True
+    n_per_kind: int = 30
+
+
+@dataclass
+class Throughput:
+    """Rates ``--dry-run`` uses to estimate time (2-core CPU; see docs/performance.md).
+
+    Attributes:
+        train_tokens_per_s: SFT tokens per second (full fine-tune).
+        dpo_cost_factor: DPO cost per pair token relative to SFT.
+        gen_tokens_per_s: Generation tokens per second (hf engine, batched).
+    """
+
+    train_tokens_per_s: float = 77.0  # RW and Safety-SFT at batch 4 in the demo (results.md)
+    dpo_cost_factor: float = 1.6
+    gen_tokens_per_s: float = 74.0  # OP-COT rollouts and eval in the demo, incl. loading/judging
+
+
+@dataclass
+class RunConfig:
+    """Everything ``saro run`` needs.
+
+    Attributes:
+        base_model: The model SaRO starts from (name, folder or hub id).
+        seed: Seed for sampling and training.
+        split_seed: Seed of the prompt and attack splits and of each eval suite's prompts.
+        rit: RIT-D settings (``saro data rit``).
+        pref: OP-COT / PP-COT settings (``saro data opcot|ppcot``).
+        direct: Direct pairs for the direct-DPO baseline (``saro data direct``).
+        train: Per-arm training settings (``rw``, ``safety_sft``, ``saro``, ``direct_dpo``):
+            any ``saro train`` key; model, data and output paths are filled in by the pipeline.
+        eval: Evaluation settings.
+        analysis: Analysis settings.
+        throughput: Rates for ``--dry-run`` estimates.
+    """
+
+    base_model: str = "smollm2-135m"
+    seed: int = 0
+    split_seed: int = 0
+    rit: RitConfig = field(default_factory=RitConfig)
+    pref: PrefConfig = field(default_factory=PrefConfig)
+    direct: DirectConfig = field(default_factory=DirectConfig)
+    train: dict[str, dict[str, Any]] = field(default_factory=dict)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+    throughput: Throughput = field(default_factory=Throughput)
+
+
+# Keys the pipeline sets itself; a stage section that sets them is refused (they would be ignored).
+PIPELINE_KEYS = {
+    "rit": ("seed", "split_seed"),
+    "pref": ("seed", "split_seed"),
+    "direct": ("seed",),
+}
+
+
+def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
+    """Read, merge and check a run config (every section, every training arm) before any work."""
+    data = merge(read_yaml_file(path), parse_set(overrides))
+    for section, keys in PIPELINE_KEYS.items():
+        for key in keys:
+            if key in (data.get(section) or {}):
+                raise SaroError(
+                    f"{path}: {section}.{key} is set by the pipeline from the run's top-level "
+                    f"{'split_seed' if key == 'split_seed' else 'seed'}.",
+                    f"Remove {section}.{key} and set the top-level key instead.",
+                )
+    cfg = from_dict(RunConfig, data, where=str(path))
+    for key in cfg.train:
+        if key not in TRAINED:
+            raise unknown_name("training arm", key, TRAINED)
+    for m in cfg.eval.models:
+        arm(m)
+    check_train_sections(cfg)
+    return cfg
+
+
+def check_train_sections(cfg: RunConfig) -> None:
+    """Validate every ``train`` section now, so a typo fails before hours of work."""
+    from saro.train.config import build_config
+
+    for key in TRAINED:
+        a = arm(key)
+        values = {
+            **cfg.train.get(key, {}),
+            "model_name_or_path": cfg.base_model,
+            "output_dir": "unused",
+        }
+        if a.trainer == "sft":
+            values["train_file"] = "unused.jsonl"
+        else:
+            values["train_files"] = ["unused.jsonl"]
+        build_config(a.trainer, values, source=f"train.{key}")

@@ -1,0 +1,85 @@
+"""``saro run --dry-run``: rough token counts and times per stage, from the config alone.
+
+Rates come from the config's ``throughput`` section (measured on a 2-core CPU, see
+docs/performance.md); token counts per record are the demo's measured means.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+RIT_TOKENS, DIRECT_TOKENS = 295, 180  # mean tokens of a templated RIT-D / answer-only row
+Estimate = Callable[[Any], tuple[int, float]]
+
+
+def n_seed(run: Any) -> int:
+    """RIT-D rows the seed teacher gives under the config's kinds and per-kind caps."""
+    from saro.datagen.rit.seed import read_seed_records
+
+    recs = [r for r in read_seed_records() if r["kind"] in run.cfg.rit.kinds]
+    per_kind = Counter(r["kind"] for r in recs)
+    return int(sum(min(n, run.cfg.rit.kind_limit(k)) for k, n in per_kind.items()))
+
+
+def _epochs(run: Any, key: str) -> float:
+    return float(run.cfg.train.get(key, {}).get("num_train_epochs", 1))
+
+
+def train(key: str, per_row: int, rows: Callable[[Any], int], dpo: bool = False) -> Estimate:
+    def estimate(run: Any) -> tuple[int, float]:
+        n = rows(run)
+        cap = run.cfg.train.get(key, {}).get("max_train_samples")
+        n = min(n, cap) if cap else n
+        tokens = int(n * per_row * _epochs(run, key) * (2 if dpo else 1))
+        rate = run.cfg.throughput.train_tokens_per_s
+        factor = run.cfg.throughput.dpo_cost_factor / 2 if dpo else 1.0
+        return tokens, tokens * factor / rate
+
+    return estimate
+
+
+def pref_prompts(run: Any) -> int:
+    return sum(
+        (spec or {}).get("limit", 50) if isinstance(spec, dict) else 50
+        for spec in run.cfg.pref.prompts.values()
+    )
+
+
+def pref_pairs(run: Any) -> int:
+    return int(pref_prompts(run) * 0.8)
+
+
+def opcot_tokens(run: Any) -> float:
+    s = run.cfg.pref.sampling
+    return pref_prompts(run) * s.n * s.max_new_tokens * 0.7
+
+
+def ppcot_tokens(run: Any) -> float:
+    p = run.cfg.pref
+    return pref_prompts(run) * p.sampling.n * p.ppcot.chosen_samples * 60
+
+
+def direct_tokens(run: Any) -> float:
+    d = run.cfg.direct
+    return min(n_seed(run), d.limit or float("inf")) * d.n * d.max_new_tokens * 0.6
+
+
+def eval_tokens(run: Any) -> float:
+    e = run.cfg.eval
+    gen_suites = [s for s in e.suites if s not in ("arc_easy", "mmlu")]
+    prompts = sum(e.limits.get(s, e.limit or 30) for s in gen_suites)
+    return prompts * (e.max_new_tokens or 256) * 0.7
+
+
+def gen(tokens_of: Callable[[Any], float]) -> Estimate:
+    def estimate(run: Any) -> tuple[int, float]:
+        tokens = int(tokens_of(run))
+        return tokens, tokens / run.cfg.throughput.gen_tokens_per_s
+
+    return estimate
+
+
+def zero(run: Any) -> tuple[int, float]:
+    return 0, 20.0

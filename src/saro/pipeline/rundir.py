@@ -1,0 +1,71 @@
+"""The run directory (docs/rundir.md) and its ``run.json``: resolved config, versions, stages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from saro import __version__
+from saro.config import to_dict
+from saro.errors import SaroError
+from saro.pipeline.config import RunConfig
+from saro.pipeline.roster import arm
+from saro.security import redact
+from saro.store import write_json
+
+
+class Run:
+    """A run directory plus its config; stages read and write through it (never change it)."""
+
+    def __init__(self, cfg: RunConfig, out: str | Path, *, progress: bool = True):
+        self.cfg = cfg
+        self.dir = Path(out)
+        self.progress = progress
+
+    def path(self, *parts: str) -> Path:
+        return self.dir.joinpath(*parts)
+
+    def model_path(self, key: str) -> str:
+        """Where arm ``key``'s model is: the base model's name, or ``models/<key>``."""
+        return self.cfg.base_model if not arm(key).trained else str(self.path("models", key))
+
+    # -- bookkeeping ----------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        f = self.path("run.json")
+        return json.loads(f.read_text()) if f.exists() else {}
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        write_json(self.path("run.json"), state)
+
+    def init_state(self) -> None:
+        from saro.wheels import WHEELS
+
+        state = self.state()
+        resolved = redact(to_dict(self.cfg))
+        if state.get("config") not in (None, resolved):
+            raise SaroError(
+                f"{self.dir} holds a run of a different config.",
+                "Use another --out, or delete the directory to start over.",
+            )
+        state.setdefault("stages", {})
+        state.update(
+            config=resolved,
+            seed=self.cfg.seed,
+            split_seed=self.cfg.split_seed,
+            saro_version=__version__,
+            wheels={w.dist: {"version": w.version, "sha256": w.sha256} for w in WHEELS.values()},
+        )
+        self.save_state(state)
+
+    def done(self, stage: str) -> bool:
+        return self.state().get("stages", {}).get(stage, {}).get("status") == "done"
+
+    def mark(self, stage: str, status: str, seconds: float, **extra: Any) -> None:
+        state = self.state()
+        state.setdefault("stages", {})[stage] = {
+            "status": status,
+            "seconds": round(seconds, 1),
+            **extra,
+        }
+        self.save_state(state)

@@ -1,0 +1,93 @@
+"""Run (or plan) the stages of ``saro run`` in order, resumably.
+
+Usage::
+
+    saro run --config configs/demo.yaml --out runs/demo          # everything
+    saro run --config configs/demo.yaml --out runs/demo --dry-run
+    saro run --config configs/demo.yaml --out runs/demo --from opcot
+    saro run --config configs/demo.yaml --out runs/demo --only eval_saro
+
+Each stage writes into RUN_DIR (docs/rundir.md) and is marked done in ``run.json`` last; a stage
+is skipped while it is marked done and every file it declares exists, so a killed run resumes
+where it stopped (training from its last checkpoint, generation from the cache).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from saro.errors import SaroError, unknown_name
+from saro.pipeline.config import RunConfig
+from saro.pipeline.rundir import Run
+from saro.pipeline.stages import STAGES, Stage
+
+
+def missing_outputs(run: Run, stage: Stage) -> list[str]:
+    """The files ``stage`` declares that are not in the run directory."""
+    return [f for f in stage.writes if not run.path(f).exists()]
+
+
+def finished(run: Run, stage: Stage) -> bool:
+    """Marked done and every declared output still there (a skipped eval declares none)."""
+    if not run.done(stage.name):
+        return False
+    skipped = run.state()["stages"][stage.name].get("skipped")
+    return bool(skipped) or not missing_outputs(run, stage)
+
+
+def run_pipeline(
+    cfg: RunConfig,
+    out: str | Path,
+    *,
+    start: str | None = None,
+    only: list[str] | None = None,
+    dry_run: bool = False,
+    progress: bool = True,
+    echo: Callable[[str], None] = print,
+    stages: tuple[Stage, ...] = STAGES,
+) -> Run:
+    """Run (or plan) the stages; returns the :class:`Run`."""
+    names = [s.name for s in stages]
+    for name in (only or []) + ([start] if start else []):
+        if name not in names:
+            raise unknown_name("stage", name, names)
+    run = Run(cfg, out, progress=progress)
+    chosen = [s for s in stages if (not only or s.name in only)]
+    if start:
+        chosen = chosen[names.index(start) :] if not only else chosen
+    if dry_run:
+        total_s = 0.0
+        echo(f"Plan for {out} ({len(chosen)} stages):")
+        for s in chosen:
+            tokens, secs = s.estimate(run)
+            total_s += secs
+            flag = "done, skip" if finished(run, s) else f"~{tokens:,} tokens, ~{secs / 60:.1f} min"
+            echo(f"  {s.name:<18} {s.describe:<58} {flag}")
+        echo(
+            f"Estimated total: ~{total_s / 60:.0f} min on this machine "
+            f"(rates in config `throughput`)."
+        )
+        return run
+    run.init_state()
+    # --only and --from rerun their stages even when done; --from also reruns everything after
+    forced = set(only or []) | ({s.name for s in chosen} if start else set())
+    for s in chosen:
+        if finished(run, s) and s.name not in forced:
+            echo(f"[skip] {s.name}: done")
+            continue
+        echo(f"[run ] {s.name}: {s.describe}")
+        t0 = time.time()
+        run.mark(s.name, "running", 0.0)
+        info = s.run(run) or {}
+        lost = [] if info.get("skipped") else missing_outputs(run, s)
+        if lost:
+            run.mark(s.name, "failed", time.time() - t0, missing=lost)
+            raise SaroError(
+                f"Stage {s.name} finished without writing {', '.join(lost)}.",
+                "This is a bug in saro: please report it with the run's run.json.",
+            )
+        run.mark(s.name, "done", time.time() - t0, **info)
+        echo(f"[done] {s.name} in {(time.time() - t0) / 60:.1f} min")
+    return run

@@ -1,0 +1,221 @@
+"""The stages of ``saro run``: what each runs, the files it reads and the files it writes.
+
+Each stage takes the :class:`~saro.pipeline.rundir.Run` (paths and config), builds its own
+copy of its config section with the run's seeds filled in (the user's config is never changed),
+and writes only the files it declares: the runner checks them after the stage and treats a
+stage as done only while they all exist. Paths are relative to the run directory.
+
+The order is the chain: ``splits`` → ``rit`` → RW and Safety-SFT → OP-COT, PP-COT (from RW) →
+direct pairs (from the base) → SaRO (SRPO) and Direct-DPO → one eval per roster arm →
+``analyze`` → ``report``. ``tests/test_chain.py`` runs it over a tiny model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from saro.pipeline import estimate as est
+from saro.pipeline.roster import ROSTER, Arm, arm
+from saro.pipeline.rundir import Run
+from saro.store import write_json
+
+RIT_FILES = ("rit/rit.jsonl", "rit/safety_sft.jsonl", "rit/card.json", "rit/card.md")
+CARD = ("pairs.jsonl", "card.json", "card.md")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the chain.
+
+    Attributes:
+        name: Stage name (``--from``, ``--only``, ``run.json``).
+        run: Does the work; returns a few numbers for ``run.json``.
+        estimate: ``(tokens, seconds)`` for ``--dry-run``.
+        describe: One line for the plan.
+        reads: Files it needs from earlier stages (run-relative).
+        writes: Files it writes (run-relative); all must exist after it runs.
+    """
+
+    name: str
+    run: Callable[[Run], dict[str, Any] | None]
+    estimate: Callable[[Run], tuple[int, float]]
+    describe: str
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+
+
+def model_files(key: str) -> tuple[str, ...]:
+    """What a trained arm's folder must hold to count as written (nothing for the base)."""
+    return (f"models/{key}/config.json", f"models/{key}/run.json") if arm(key).trained else ()
+
+
+# -- the work ------------------------------------------------------------------------------
+def _splits(run: Run) -> dict[str, Any]:
+    from saro.attacks import load_attacks, split_attacks
+    from saro.sources.splits import default_plan
+
+    seed = run.cfg.split_seed
+    _, manifest = default_plan(seed).run()
+    attacks = split_attacks(load_attacks(), seed=seed).manifest()
+    write_json(run.path("splits", "manifest.json"), {"prompts": manifest, "attacks": attacks})
+    return {}
+
+
+def _rit(run: Run) -> dict[str, Any]:
+    from saro.datagen.rit.build import build_rit
+
+    cfg = dataclasses.replace(run.cfg.rit, seed=run.cfg.seed, split_seed=run.cfg.split_seed)
+    card = build_rit(cfg, run.path("rit"), progress=run.progress)
+    return {"rows": card["rows"], "seed_traces_left_out": sum(card["seed_traces_left_out"].values())}
+
+
+def _pref_cfg(run: Run) -> Any:
+    p = run.cfg.pref
+    return dataclasses.replace(
+        p,
+        seed=run.cfg.seed,
+        split_seed=run.cfg.split_seed,
+        rit=p.rit or str(run.path("rit", "rit.jsonl")),
+    )
+
+
+def _pref(which: str) -> Callable[[Run], dict[str, Any]]:
+    def stage(run: Run) -> dict[str, Any]:
+        from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
+
+        build = build_opcot_dir if which == "opcot" else build_ppcot_dir
+        card = build(run.model_path("rw"), _pref_cfg(run), run.path("pref", which),
+                     progress=run.progress)  # fmt: skip
+        return {"pairs": card["pairs"]}
+
+    return stage
+
+
+def _direct(run: Run) -> dict[str, Any]:
+    from saro.datagen.preference.build import build_direct_dir
+
+    cfg = dataclasses.replace(run.cfg.direct, seed=run.cfg.seed)
+    card = build_direct_dir(
+        run.model_path("base"), cfg, run.path("rit", "safety_sft.jsonl"),
+        run.path("pref", "direct"), progress=run.progress,
+    )  # fmt: skip
+    return {"pairs": card["pairs"]}
+
+
+def _train(a: Arm) -> Callable[[Run], dict[str, Any]]:
+    def stage(run: Run) -> dict[str, Any]:
+        from saro.train.common import last_checkpoint
+        from saro.train.config import build_config
+
+        out = run.path("models", a.key)
+        files = [str(run.path(f)) for f in a.data]
+        values = {
+            **run.cfg.train.get(a.key, {}),
+            "model_name_or_path": run.model_path(a.start or "base"),
+            "output_dir": str(out),
+            "seed": run.cfg.seed,
+            "stage": a.stage,
+            **({"train_file": files[0]} if a.trainer == "sft" else {"train_files": files}),
+        }
+        values["resume"] = last_checkpoint(out) is not None
+        config = build_config(a.trainer, values, source=f"train.{a.key}")
+        if a.trainer == "sft":
+            from saro.train.sft import main
+        else:
+            from saro.train.dpo import main
+        main(config)
+        return {}
+
+    return stage
+
+
+def _eval(key: str) -> Callable[[Run], dict[str, Any]]:
+    def stage(run: Run) -> dict[str, Any]:
+        from saro.evaluate.runner import evaluate
+
+        e = run.cfg.eval
+        if key not in e.models:
+            return {"skipped": "not in eval.models"}
+        metrics = evaluate(
+            run.model_path(key),
+            e.suites,
+            run.path("eval", key),
+            limit=e.limit,
+            limits=e.limits,
+            engine=e.engine,
+            judges=e.judges,
+            max_new_tokens=e.max_new_tokens,
+            seed=run.cfg.seed,
+            split_seed=run.cfg.split_seed,
+            progress=run.progress,
+            force=True,
+        )
+        return {"suites": sorted(metrics.get("suites", metrics))}
+
+    return stage
+
+
+def _analyze(run: Run) -> dict[str, Any]:
+    from saro.analysis import analyze
+
+    a = run.cfg.analysis
+    analyze(run.dir, embeddings=a.embeddings, n_per_kind=a.n_per_kind)
+    return {}
+
+
+def _report(run: Run) -> dict[str, Any]:
+    from saro.analysis.report import write_report
+
+    md, _ = write_report(run.dir)
+    return {"report": str(md)}
+
+
+# -- the chain -----------------------------------------------------------------------------
+def _train_stage(key: str, estimate: Callable[[Run], tuple[int, float]]) -> Stage:
+    a = arm(key)
+    return Stage(
+        f"train_{key}", _train(a), estimate, f"{a.describe} -> models/{key}",
+        reads=a.data + model_files(a.start or "base"), writes=model_files(key),
+    )  # fmt: skip
+
+
+def _eval_stage(a: Arm) -> Stage:
+    return Stage(
+        f"eval_{a.key}", _eval(a.key), est.gen(est.eval_tokens),
+        f"evaluate {a.display} on every suite -> eval/{a.key}",
+        reads=model_files(a.key), writes=(f"eval/{a.key}/metrics.json", f"eval/{a.key}/results.md"),
+    )  # fmt: skip
+
+
+def _pref_stage(which: str, describe: str, estimate: Callable) -> Stage:
+    extra = ("rollouts.jsonl",) if which == "opcot" else ()
+    return Stage(
+        which, _pref(which), est.gen(estimate), describe,
+        reads=("rit/rit.jsonl", *model_files("rw")),
+        writes=tuple(f"pref/{which}/{f}" for f in CARD + extra),
+    )  # fmt: skip
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("splits", _splits, est.zero, "prompt splits and attack splits -> splits/",
+          writes=("splits/manifest.json",)),
+    Stage("rit", _rit, est.zero, "RIT-D + Safety-SFT variant (SRS) -> rit/", writes=RIT_FILES),
+    _train_stage("rw", est.train("rw", est.RIT_TOKENS, est.n_seed)),
+    _train_stage("safety_sft", est.train("safety_sft", est.DIRECT_TOKENS, est.n_seed)),
+    _pref_stage("opcot", "OP-COT: on-policy rollouts of RW, judged pairs -> pref/opcot",
+                est.opcot_tokens),
+    _pref_stage("ppcot", "PP-COT: stepwise-reflection pairs -> pref/ppcot", est.ppcot_tokens),
+    Stage("direct_pairs", _direct, est.gen(est.direct_tokens),
+          "direct pairs from the base model -> pref/direct",
+          reads=("rit/safety_sft.jsonl",), writes=tuple(f"pref/direct/{f}" for f in CARD)),
+    _train_stage("saro", est.train("saro", 420, est.pref_pairs, dpo=True)),
+    _train_stage("direct_dpo", est.train("direct_dpo", 180, est.n_seed, dpo=True)),
+    *(_eval_stage(a) for a in ROSTER),
+    Stage("analyze", _analyze, est.zero,
+          "embeddings, DPO curves, reflection, cost -> analysis/", writes=("analysis/index.json",)),
+    Stage("report", _report, est.zero, "report.md + report.html",
+          writes=("report.md", "report.html")),
+)  # fmt: skip
