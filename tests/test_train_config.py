@@ -58,7 +58,7 @@ def test_every_yaml_under_configs_validates(path):
         cfg = load_config(STAGE_KINDS[data["stage"]], path)  # no GPU needed: use_cpu is implied
         assert cfg.stage == data["stage"]
         head = path.read_text().split("\n\n")[0]
-        assert f"-m saro.train.{STAGE_KINDS[data['stage']]}" in head or "saro train" in head
+        assert f"-m saro.cli train {STAGE_KINDS[data['stage']]}" in head or "saro train" in head
 
 
 def test_cpu_defaults_differ_from_trl():

@@ -26,7 +26,7 @@ def test_sft_runs_as_two_gloo_processes(tmp_path, tiny_model_dir):
     cmd = [
         sys.executable, "-m", "torch.distributed.run",
         "--nproc_per_node", "2", "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
-        "-m", "saro.train.sft", "--config", str(config),
+        "-m", "saro.cli", "train", "sft", "--config", str(config),
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=170, env=env)

@@ -14,12 +14,12 @@ until a source is loaded.
 """
 
 from saro.sources import capability, hub, offline  # noqa: F401  (registers the sources)
+from saro.sources.loader import load_source
 from saro.sources.registry import (
     SOURCES,
     SourceInfo,
     eval_only,
     is_local_spec,
-    load_source,
     register_source,
     source_info,
 )

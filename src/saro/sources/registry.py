@@ -117,24 +117,14 @@ def source_info(name: str) -> SourceInfo:
     return SOURCES[name]
 
 
-def load_source(name: str, *, split: str | None = None, seed: int = 0, **opts: Any) -> list[Prompt]:
-    """Load the prompts of a registered source or a local file.
+def load_unsplit(name: str, **opts: Any) -> list[Prompt]:
+    """Every prompt of a registered source or a local file, in the source's own order.
 
     Args:
         name: A registry name (``advbench``) or a file spec (``data/mine.jsonl:prompt``).
-        split: If given, keep only this split of the default split plan
-            (:func:`saro.sources.splits.default_split`), with ``split`` set on each prompt.
-        seed: Seed of the split plan (only used with ``split``).
         **opts: Source options (for files: ``kind``, ``id_field``, ``category_field``...;
             for hub sources: ``loader``, ``hub_split``...).
-
-    Returns:
-        The prompts, in the source's own order.
     """
-    if split is not None:
-        from saro.sources.splits import load_split
-
-        return load_split(name, split, seed=seed, **opts)
     if is_local_spec(name):
         from saro.sources.local import load_file
 

@@ -31,7 +31,7 @@ from saro.sources.dedup import (
     groups_from_pairs,
     near_duplicate_pairs,
 )
-from saro.sources.registry import SOURCES, eval_only, is_local_spec, load_source
+from saro.sources.registry import SOURCES, eval_only, is_local_spec, load_unsplit
 
 DEFAULT_FRACTIONS: dict[str, float] = {"train": 0.8, "dev": 0.1, "test": 0.1}
 _RANK = {name: i for i, name in enumerate(SPLITS)}  # train < dev < test: test wins conflicts
@@ -166,7 +166,7 @@ class SplitPlan:
         """
         loaded: list[tuple[PlanEntry, list[Prompt]]] = []
         for entry in self.entries:
-            prompts = load_source(entry.source, **entry.options)
+            prompts = load_unsplit(entry.source, **entry.options)
             loaded.append((entry, prompts))
         everything = [p for _, ps in loaded for p in ps]
         repeated = [i for i, c in Counter(p.id for p in everything).items() if c > 1]
@@ -302,6 +302,6 @@ def load_split(name: str, split: str, *, seed: int = 0, **opts: Any) -> list[Pro
     assignment = split_map(default_plan(seed))
     return [
         replace(p, split=assignment[p.id])
-        for p in load_source(name)
+        for p in load_unsplit(name)
         if assignment.get(p.id) == split
     ]

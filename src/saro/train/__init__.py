@@ -4,6 +4,6 @@
 * :mod:`saro.train.dpo`: SRPO and the direct-DPO baseline (``DPOTrainer`` on preference pairs).
 
 Each stage is ``main(config) -> output_dir``; configs come from
-:func:`saro.train.config.load_config`. Nothing is imported here, so ``python -m saro.train.sft``
-(what ``accelerate launch -m`` runs) does not import the module twice.
+:func:`saro.train.config.load_config`. Multi-process runs start through the CLI:
+``accelerate launch ... -m saro.cli train sft --config FILE``.
 """

@@ -5,7 +5,7 @@ Usage::
     saro train dpo --config configs/train/dpo-srpo.yaml     # SRPO: from the RW model, ref = RW
     saro train dpo --config configs/train/dpo-direct.yaml   # direct DPO: from the base model
     accelerate launch --config_file configs/accelerate/ddp.yaml \\
-        -m saro.train.dpo --config configs/train/dpo-srpo.yaml
+        -m saro.cli train dpo --config configs/train/dpo-srpo.yaml
 
 The reference policy is the starting model unless ``ref_model_name_or_path`` says otherwise; its
 log-probs are computed once before training and reused (``precompute_ref_log_probs``, on by
@@ -17,7 +17,6 @@ pins it to the closed form -log σ(β((π_c − r_c) − (π_r − r_r))).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +123,3 @@ def main(config: SaroDPOConfig, *, callbacks: list[Any] | None = None) -> Path:
         )
     return train_stage(config, build_trainer, callbacks=callbacks)
 
-
-if __name__ == "__main__":  # ``accelerate launch -m saro.train.dpo --config ...``
-    from saro.cli import main as cli_main
-
-    sys.exit(cli_main(["train", "dpo", *sys.argv[1:]]))

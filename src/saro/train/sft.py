@@ -6,7 +6,7 @@ Usage::
     saro train sft --config configs/train/sft-safety.yaml         # Safety-SFT baseline
     saro train sft --config configs/train/sft-rw.yaml --set use_lora=true --set max_steps=50
     accelerate launch --config_file configs/accelerate/ddp.yaml \\
-        -m saro.train.sft --config configs/train/sft-rw.yaml      # several processes
+        -m saro.cli train sft --config configs/train/sft-rw.yaml      # several processes
 
 Loss is on the final assistant turn only: RIT-D records become conversational prompt-completion
 examples and TRL's ``completion_only_loss`` gives every prompt token label -100 (see
@@ -16,7 +16,6 @@ and its original chat template, ready for the next stage or an engine.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +88,3 @@ def main(config: SaroSFTConfig, *, callbacks: list[Any] | None = None) -> Path:
         raise SaroError("No train_file is set.", "Point train_file: at a RIT-D JSONL file.")
     return train_stage(config, build_trainer, callbacks=callbacks)
 
-
-if __name__ == "__main__":  # ``accelerate launch -m saro.train.sft --config ...``
-    from saro.cli import main as cli_main
-
-    sys.exit(cli_main(["train", "sft", *sys.argv[1:]]))

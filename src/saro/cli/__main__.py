@@ -1,0 +1,7 @@
+"""``python -m saro.cli ...``: the CLI as a module, e.g. ``accelerate launch -m saro.cli train sft``."""
+
+import sys
+
+from saro.cli import main
+
+sys.exit(main())
