@@ -227,7 +227,7 @@ def test_the_report_shows_results_analyses_and_every_dataset_card(finished):
                         ("DIRECT pairs", "# Direct pairs dataset card")):  # fmt: skip
         assert f"<summary>{title}</summary>" in md and card in md, title
     assert "No dataset cards found" not in md
-    for s in STAGES:
+    for s in STAGES[:-1]:  # the report is written while its own stage is still running
         assert f"| {s.name} | done |" in md
     assert (run / "report.html").read_text().startswith("<!")
 

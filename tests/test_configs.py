@@ -1,4 +1,4 @@
-"""Every run and data config under configs/ loads and validates (issue 8)."""
+"""Every run and data config under configs/ loads and validates."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""OP-COT and PP-COT from scripted policy rollouts (issue 7): every branch, offline."""
+"""OP-COT and PP-COT from scripted policy rollouts: every branch, offline."""
 
 import json
 

