@@ -96,7 +96,7 @@ SFT = (
 
 def script_for(model: str):
     """The scripted model behind ``model``: the base answers plainly, trained arms reason."""
-    plain = not Path(model).parent.name == "models"
+    plain = Path(model).parent.name != "models"
 
     def reply(request: ChatRequest, index: int) -> str:
         if request.prefill:
@@ -194,7 +194,9 @@ def test_every_stage_runs_once_and_writes_every_file_it_declares(finished, engin
     ppcot = list(read_jsonl(run / "pref" / "ppcot" / "pairs.jsonl"))
     assert all(p["level"] == "process" and p["chosen"] != p["rejected"] for p in ppcot)
     direct = list(read_jsonl(run / "pref" / "direct" / "pairs.jsonl"))
-    assert all("<think>" not in p["chosen"][0]["content"] for p in direct)
+    assert all(
+        "<think>" not in p[side][0]["content"] for p in direct for side in ("chosen", "rejected")
+    )
 
     rw = [e for e in engines.built if e.model == str(run / "models" / "rw")]
     opcot_engine, ppcot_engine = rw[0], rw[1]

@@ -28,9 +28,7 @@ def policy_engine(model: str, cfg: PrefConfig) -> BaseEngine:
 def _rollouts(
     engine: BaseEngine, cfg: PrefConfig, acceptor: Acceptor, progress: bool
 ) -> list[Rollout]:
-    prompts = training_prompts(
-        cfg.prompts, split_seed=cfg.split_seed, seed=cfg.seed, rit=cfg.rit
-    )
+    prompts = training_prompts(cfg.prompts, split_seed=cfg.split_seed, seed=cfg.seed, rit=cfg.rit)
     return sample_rollouts(
         engine, prompts, cfg.sampling, acceptor, seed=cfg.seed, progress=progress
     )
@@ -63,19 +61,7 @@ def build_opcot_dir(
     pairs, counts = outcome_pairs(rollouts, engine, cfg, acceptor)
     write_jsonl(out / "pairs.jsonl", pairs)
     write_jsonl(out / "rollouts.jsonl", [rollout_record(r) for r in rollouts])
-    card = {
-        "dataset": "OP-COT",
-        "model": model,
-        "engine": engine.identity(),
-        "config": redact(to_dict(cfg)),
-        "pairs": len(pairs),
-        "pairs_per_kind": dict(Counter(p["kind"] for p in pairs)),
-        "origins": dict(Counter(f"{p['origin_chosen']}/{p['origin_rejected']}" for p in pairs)),
-        "rollouts": rollout_stats(rollouts),
-        "outcomes": dict(counts),
-    }
-    _write_card(out, card)
-    return card
+    return _outcome_card(out, "OP-COT", model, engine, cfg, pairs, rollouts, outcomes=counts)
 
 
 def build_ppcot_dir(
@@ -139,8 +125,22 @@ def build_direct_dir(
     acceptor = acceptor or Acceptor(Policy.load(cfg.policy).ids, reasoning=False)
     pairs, rollouts, counts = build_direct_pairs(engine, safety_sft, cfg, acceptor, progress)
     write_jsonl(out / "pairs.jsonl", pairs)
+    return _outcome_card(out, "Direct pairs", model, engine, cfg, pairs, rollouts, counts=counts)
+
+
+def _outcome_card(
+    out: Path,
+    dataset: str,
+    model: str,
+    engine: BaseEngine,
+    cfg: Any,
+    pairs: list[dict],
+    rollouts: list[Rollout],
+    **counters: Counter,
+) -> dict[str, Any]:
+    """Write and return the card of an outcome-level pair set (OP-COT or direct pairs)."""
     card = {
-        "dataset": "Direct pairs",
+        "dataset": dataset,
         "model": model,
         "engine": engine.identity(),
         "config": redact(to_dict(cfg)),
@@ -148,7 +148,7 @@ def build_direct_dir(
         "pairs_per_kind": dict(Counter(p["kind"] for p in pairs)),
         "origins": dict(Counter(f"{p['origin_chosen']}/{p['origin_rejected']}" for p in pairs)),
         "rollouts": rollout_stats(rollouts),
-        "counts": dict(counts),
+        **{name: dict(c) for name, c in counters.items()},
     }
     _write_card(out, card)
     return card
