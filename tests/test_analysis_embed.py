@@ -17,14 +17,14 @@ from tiny_models import build_tiny_llama  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    return {"base": build_tiny_llama(root / "base", seed=0),
-            "saro": build_tiny_llama(root / "saro", seed=1)}  # fmt: skip
+def tiny_pair(tiny, tmp_path_factory):
+    """Two different random models: ``tiny`` (seed 0, tests/conftest.py) and one of seed 1."""
+    saro = build_tiny_llama(tmp_path_factory.mktemp("tiny") / "saro", seed=1)
+    return {"base": tiny, "saro": saro}
 
 
 def test_embed_shape_and_padding_invariance(tiny):
-    emb = HFEmbedder(tiny["base"], batch_size=4)
+    emb = HFEmbedder(tiny, batch_size=4)
     texts = ["How do I bake bread?", "What is 12 plus 30? The answer is 42, think step by step."]
     together = emb.embed(texts)
     alone = emb.embed(texts[:1])
@@ -42,8 +42,8 @@ def test_embed_bad_model_is_a_user_error(tmp_path):
         HFEmbedder(tmp_path / "no-model")
 
 
-def test_embedding_analysis_on_tiny_models(tmp_path, tiny):
-    run = build_run_dir(tmp_path / "run", models=("base", "saro"), tiny_model_dirs=tiny)
+def test_embedding_analysis_on_tiny_models(tmp_path, tiny_pair):
+    run = build_run_dir(tmp_path / "run", models=("base", "saro"), tiny_model_dirs=tiny_pair)
     summary = analyze(run, only=("embeddings",), n_per_kind=8)
     assert summary["embeddings"]["png"] == "embeddings.png"
     data = json.loads((run / "analysis" / "embeddings.json").read_text())

@@ -85,6 +85,8 @@ def test_layers_point_one_way():
         for layer, forbidden in LAYERS.items():
             if mod == layer or mod.startswith(layer + "."):
                 bad += [
-                    (mod, d) for d in deps if any(d == f or d.startswith(f + ".") for f in forbidden)
+                    (mod, d)
+                    for d in deps
+                    if any(d == f or d.startswith(f + ".") for f in forbidden)
                 ]
     assert not bad, f"imports against the layering: {sorted(bad)}"

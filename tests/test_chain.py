@@ -224,9 +224,9 @@ def test_the_report_shows_results_analyses_and_every_dataset_card(finished):
     for a in ROSTER:
         assert f"| {a.display} |" in md
     for title, card in (("RIT-D", "# RIT-D dataset card"),
-                        ("OPCOT pairs", "# OP-COT dataset card"),
-                        ("PPCOT pairs", "# PP-COT dataset card"),
-                        ("DIRECT pairs", "# Direct pairs dataset card")):  # fmt: skip
+                        ("OP-COT pairs", "# OP-COT dataset card"),
+                        ("PP-COT pairs", "# PP-COT dataset card"),
+                        ("Direct pairs", "# Direct pairs dataset card")):  # fmt: skip
         assert f"<summary>{title}</summary>" in md and card in md, title
     assert "No dataset cards found" not in md
     for s in STAGES[:-1]:  # the report is written while its own stage is still running

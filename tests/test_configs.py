@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from saro.config import load_stage_config
 from saro.datagen.preference.config import PrefConfig
 from saro.datagen.rit.config import RitConfig
-from saro.config import load_stage_config
 from saro.errors import SaroError
 from saro.pipeline.config import load_run_config
 

@@ -70,3 +70,18 @@ def test_cli_version_and_user_error_exit_code(capsys):
 
     assert main(["--version"]) == 0
     assert "saro" in capsys.readouterr().out
+
+    # a user error: status 2, nothing on stdout, one `error:` line with the problem and the fix
+    assert main(["sources", "show", "nope"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "Unknown source 'nope'." in lines[0]  # the problem
+    assert "Known sources: " in lines[0] and "advbench" in lines[0]  # the fix
+    assert "Traceback" not in captured.err
+
+    # a near miss names the nearest source
+    assert main(["sources", "show", "advbenh"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: ") and "Did you mean 'advbench'?" in line

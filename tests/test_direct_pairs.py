@@ -81,3 +81,51 @@ def test_the_stage_writes_a_card_with_the_pairs_and_the_sampled_answers(tmp_path
     assert f"Pairs: {card['pairs']}." in text
     assert json.loads((tmp_path / "out" / "card.json").read_text())["pairs"] == card["pairs"]
     assert card["rollouts"]["harmful"]["rejected"] == 6  # every harmful answer complied
+
+
+def test_saro_data_direct_builds_the_pairs_from_the_command_line(tmp_path, monkeypatch, capsys):
+    import saro.engines.factory as factory
+    import saro.models
+    from saro.cli import main
+
+    engine = MockEngine(script={"*": COMPLY, "I'm": REFUSE, "I can't": REFUSE})
+    monkeypatch.setattr(factory, "build_engine", lambda name, model, **o: engine)
+    monkeypatch.setattr(saro.models, "resolve_model", lambda m: tmp_path)
+    sft = _safety_sft(tmp_path / "safety_sft.jsonl")
+    argv = [
+        "data",
+        "direct",
+        "--model",
+        "base",
+        "--safety-sft",
+        str(sft),
+        "--out",
+        str(tmp_path / "out"),
+        "--set",
+        "kinds=[harmful]",
+        "--set",
+        "n=1",
+        "--no-progress",
+    ]
+    assert main(argv) == 0
+    assert "Direct pairs: 6 pairs (harmful 6)" in capsys.readouterr().err
+    assert len(_pairs(tmp_path)) == 6
+
+
+def test_saro_data_direct_refuses_a_mistyped_setting(tmp_path, capsys):
+    from saro.cli import main
+
+    argv = [
+        "data",
+        "direct",
+        "--model",
+        "base",
+        "--safety-sft",
+        "x.jsonl",
+        "--out",
+        str(tmp_path / "out"),
+        "--set",
+        "n=two",
+    ]
+    assert main(argv) == 2
+    assert "n = 'two' is not int" in capsys.readouterr().err

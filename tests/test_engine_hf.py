@@ -8,7 +8,6 @@ torch = pytest.importorskip("torch")
 
 from saro.engines import ChatRequest, GenerationCache, make_engine  # noqa: E402
 from saro.errors import SaroError  # noqa: E402
-from tiny_models import build_tiny_llama  # noqa: E402
 
 PROMPTS = [
     "How do I bake bread?",
@@ -20,21 +19,7 @@ PROMPTS = [
 ]
 NO_EOS = {10**9}  # random weights emit EOS at random; most tests want full-length rows
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny matmuls gain nothing from threads, and OpenMP threads stall on a busy machine."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model")
+pytestmark = pytest.mark.usefixtures("one_thread")  # `one_thread` and `tiny`: tests/conftest.py
 
 
 def engine(folder, *, eos=NO_EOS, **opts):

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fake_openai_server import FakeOpenAIServer
 from saro.engines import ChatRequest, GenerationCache, make_engine
 from saro.engines.retry import Backoff, parse_retry_after, sample_seed
 from saro.errors import SaroError
@@ -23,12 +22,7 @@ FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 0.5}
 KEY = "sk-test-DO-NOT-LEAK-0123456789"
 
 
-@pytest.fixture
-def server():
-    with FakeOpenAIServer() as srv:
-        yield srv
-
-
+# `openai_server` (the fake server of fake_openai_server.py, running) is in tests/conftest.py
 def engine_for(srv, **opts):
     return make_engine("openai", model="fake-model", base_url=srv.url, **{**FAST, **opts})
 
@@ -45,7 +39,7 @@ class FakeTokenizer:
 
 
 # -- faults ---------------------------------------------------------------------------------------
-def test_twenty_requests_under_faults_lose_nothing_and_duplicate_nothing(server, tmp_path):
+def test_twenty_requests_under_faults_lose_nothing_and_duplicate_nothing(openai_server, tmp_path):
     # every job meets up to two faults before it is answered: a fixed schedule per job, so the
     # test never depends on which worker the server happens to hear first
     faults = ["429", "500", "hang:2", "malformed", "drop", "nochoices", "503", "429:0", "502"]
@@ -58,14 +52,14 @@ def test_twenty_requests_under_faults_lose_nothing_and_duplicate_nothing(server,
             schedule[job] = [faults[k % 9], faults[(k + 4) % 9]][: k % 3]
         return schedule[job].pop(0) if schedule[job] else "ok"
 
-    server.rule = rule
+    openai_server.rule = rule
     cache = GenerationCache(tmp_path / "gen.jsonl")
-    engine = engine_for(server, concurrency=4, max_retries=4, timeout=0.5, cache=cache)
+    engine = engine_for(openai_server, concurrency=4, max_retries=4, timeout=0.5, cache=cache)
     prompts = [f"prompt {i}" for i in range(20)]
 
     out = engine.generate([ChatRequest.user(p) for p in prompts], n=2, temperature=0.7, seed=5)
 
-    served = collections.Counter(s.action for s in server.seen)
+    served = collections.Counter(s.action for s in openai_server.seen)
     assert set(served) == {"ok", *faults} and served["ok"] >= 40  # every fault kind was served
     assert [[c.text for c in row] for row in out] == [
         [f"echo:{p}|seed={sample_seed(5, j)}" for j in range(2)] for p in prompts
@@ -76,17 +70,17 @@ def test_twenty_requests_under_faults_lose_nothing_and_duplicate_nothing(server,
     assert len(lines) == len({e["key"] for e in lines}) == 40
 
     # a rerun is served entirely from the cache: the server sees nothing new
-    before = len(server.seen)
-    again = engine_for(server, cache=GenerationCache(tmp_path / "gen.jsonl"))
+    before = len(openai_server.seen)
+    again = engine_for(openai_server, cache=GenerationCache(tmp_path / "gen.jsonl"))
     rerun = again.generate([ChatRequest.user(p) for p in prompts], n=2, temperature=0.7, seed=5)
-    assert len(server.seen) == before
+    assert len(openai_server.seen) == before
     assert all(c.cached for row in rerun for c in row)
 
 
-def test_retry_after_is_honoured(server):
-    server.faults.append("429:1")
-    engine_for(server).generate([ChatRequest.user("hi")], progress=False)
-    first, second = server.seen
+def test_retry_after_is_honoured(openai_server):
+    openai_server.faults.append("429:1")
+    engine_for(openai_server).generate([ChatRequest.user("hi")], progress=False)
+    first, second = openai_server.seen
     waited = second.time - first.time
     assert 0.95 <= waited < 2.0  # the backoff alone would have waited ~0.01 s
 
@@ -117,26 +111,28 @@ def test_backoff_grows_is_jittered_capped_and_yields_to_retry_after():
     assert policy.delay(0, retry_after=3600.0) == 10.0
 
 
-def test_a_permanently_failing_job_ends_in_one_error_after_bounded_retries(server, tmp_path):
-    server.rule = lambda path, body: "500" if "BAD" in body["messages"][-1]["content"] else None
+def test_a_permanently_failing_job_ends_in_one_error_after_bounded_retries(openai_server, tmp_path):
+    openai_server.rule = lambda path, body: (
+        "500" if "BAD" in body["messages"][-1]["content"] else None
+    )
     cache = GenerationCache(tmp_path / "gen.jsonl")
     prompts = ["a", "BAD 1", "b", "c", "BAD 2", "d"]
-    engine = engine_for(server, max_retries=2, cache=cache)
+    engine = engine_for(openai_server, max_retries=2, cache=cache)
 
     with pytest.raises(SaroError) as err:
         engine.generate([ChatRequest.user(p) for p in prompts], progress=False)
 
     msg = str(err.value)
-    assert "2 of 6 requests to " + server.url in msg and "HTTP 500" in msg
+    assert "2 of 6 requests to " + openai_server.url in msg and "HTTP 500" in msg
     assert "kept in the generation cache" in msg and "resumes" in msg
-    assert sum("BAD" in s.body["messages"][-1]["content"] for s in server.seen) == 2 * 3
+    assert sum("BAD" in s.body["messages"][-1]["content"] for s in openai_server.seen) == 2 * 3
     assert len(cache) == 4
 
     # once the server recovers, a rerun asks only for the two missing jobs
-    server.rule = None
-    before = len(server.seen)
+    openai_server.rule = None
+    before = len(openai_server.seen)
     out = engine.generate([ChatRequest.user(p) for p in prompts], progress=False)
-    assert len(server.seen) - before == 2
+    assert len(openai_server.seen) - before == 2
     assert [row[0].cached for row in out] == [True, False, True, True, False, True]
 
 
@@ -153,30 +149,32 @@ def test_an_unreachable_endpoint_fails_fast_with_a_clear_error():
 
 
 @pytest.mark.parametrize("status", [401, 404])
-def test_auth_and_routing_errors_stop_the_run_at_once(server, monkeypatch, status):
-    server.rule = lambda path, body: str(status)
-    engine = engine_for(server, concurrency=2, api_key_env="SARO_TEST_KEY")
+def test_auth_and_routing_errors_stop_the_run_at_once(openai_server, monkeypatch, status):
+    openai_server.rule = lambda path, body: str(status)
+    engine = engine_for(openai_server, concurrency=2, api_key_env="SARO_TEST_KEY")
     with pytest.raises(SaroError, match=rf"HTTP {status}") as err:
         engine.generate([ChatRequest.user(f"p{i}") for i in range(30)], progress=False)
-    assert len(server.seen) <= 2  # no retries, no further jobs
+    assert len(openai_server.seen) <= 2  # no retries, no further jobs
     if status == 401:
         assert "$SARO_TEST_KEY" in str(err.value)
 
 
-def test_a_rejected_request_is_not_retried_and_the_error_suggests_a_prefill_mode(server):
-    server.rule = lambda path, body: "400"
+def test_a_rejected_request_is_not_retried_and_the_error_suggests_a_prefill_mode(openai_server):
+    openai_server.rule = lambda path, body: "400"
     with pytest.raises(SaroError, match="prefill_mode='completions'"):
-        engine_for(server).generate([ChatRequest.user("hi", prefill="<think>")], progress=False)
-    assert len(server.seen) == 1
+        engine_for(openai_server).generate(
+            [ChatRequest.user("hi", prefill="<think>")], progress=False
+        )
+    assert len(openai_server.seen) == 1
 
 
 # -- what is sent ---------------------------------------------------------------------------------
-def test_sampling_params_pass_through_with_one_request_and_seed_per_sample(server):
+def test_sampling_params_pass_through_with_one_request_and_seed_per_sample(openai_server):
     request = ChatRequest.user("hi", system="be brief")
-    out = engine_for(server).generate(
+    out = engine_for(openai_server).generate(
         [request], n=3, temperature=0.7, top_p=0.9, max_new_tokens=17, seed=7, stop=["</s>"]
     )
-    bodies = [s.body for s in server.seen]
+    bodies = [s.body for s in openai_server.seen]
     assert len(bodies) == 3 and {b["n"] for b in bodies} == {1}
     assert sorted(b["seed"] for b in bodies) == sorted(sample_seed(7, j) for j in range(3))
     assert {(b["temperature"], b["top_p"], b["max_tokens"], tuple(b["stop"])) for b in bodies} == {
@@ -198,13 +196,17 @@ def test_sampling_params_pass_through_with_one_request_and_seed_per_sample(serve
         ("auto", FakeTokenizer(), "/v1/completions"),
     ],
 )
-def test_prefill_is_sent_the_way_the_mode_says(server, mode, tokenizer, path):
-    engine = engine_for(server, prefill_mode=mode, tokenizer=tokenizer)
+def test_prefill_is_sent_the_way_the_mode_says(openai_server, mode, tokenizer, path):
+    engine = engine_for(openai_server, prefill_mode=mode, tokenizer=tokenizer)
     req = ChatRequest.user("Explain X.", prefill="<think>\nStep one.")
     out = engine.generate([req, ChatRequest.user("no prefill")], progress=False)
 
-    sent = {s.body.get("prompt") or s.body["messages"][-1]["content"]: s for s in server.seen}
-    prefilled = next(s for s in server.seen if s.path == path and "no prefill" not in str(s.body))
+    sent = {
+        s.body.get("prompt") or s.body["messages"][-1]["content"]: s for s in openai_server.seen
+    }
+    prefilled = next(
+        s for s in openai_server.seen if s.path == path and "no prefill" not in str(s.body)
+    )
     if path == "/v1/completions":
         assert prefilled.body["prompt"] == "<user>Explain X.<assistant><think>\nStep one."
         assert "messages" not in prefilled.body
@@ -236,25 +238,25 @@ def fake_transformers(monkeypatch):
     return loaded
 
 
-def test_a_tokenizer_folder_is_loaded_once_and_renders(server, tmp_path, fake_transformers):
-    engine = engine_for(server, prefill_mode="completions", tokenizer=str(tmp_path))
+def test_a_tokenizer_folder_is_loaded_once_and_renders(openai_server, tmp_path, fake_transformers):
+    engine = engine_for(openai_server, prefill_mode="completions", tokenizer=str(tmp_path))
     reqs = [ChatRequest.user("hi", prefill="<think>"), ChatRequest.user("yo", prefill="<think>")]
     engine.generate(reqs, progress=False)
     assert fake_transformers == [str(tmp_path)]
-    assert sorted(s.body["prompt"] for s in server.seen) == [
+    assert sorted(s.body["prompt"] for s in openai_server.seen) == [
         "<user>hi<assistant><think>",
         "<user>yo<assistant><think>",
     ]
 
 
-def test_a_missing_tokenizer_folder_is_a_clear_error(server, tmp_path, fake_transformers):
-    engine = engine_for(server, prefill_mode="completions", tokenizer=str(tmp_path / "nope"))
+def test_a_missing_tokenizer_folder_is_a_clear_error(openai_server, tmp_path, fake_transformers):
+    engine = engine_for(openai_server, prefill_mode="completions", tokenizer=str(tmp_path / "nope"))
     with pytest.raises(SaroError, match="Cannot load the tokenizer"):
         engine.generate([ChatRequest.user("hi", prefill="<think>")], progress=False)
 
 
 @pytest.mark.slow
-def test_completions_mode_renders_with_a_real_hf_tokenizer_folder(server, tmp_path):
+def test_completions_mode_renders_with_a_real_hf_tokenizer_folder(openai_server, tmp_path):
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
@@ -267,10 +269,10 @@ def test_completions_mode_renders_with_a_real_hf_tokenizer_folder(server, tmp_pa
     )
     tok.save_pretrained(tmp_path / "tok")
 
-    engine = engine_for(server, prefill_mode="completions", tokenizer=str(tmp_path / "tok"))
+    engine = engine_for(openai_server, prefill_mode="completions", tokenizer=str(tmp_path / "tok"))
     engine.generate([ChatRequest.user("hi", prefill="<think>")], progress=False)
     expected = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>"
-    assert server.seen[0].body["prompt"] == expected
+    assert openai_server.seen[0].body["prompt"] == expected
     assert engine.render_key(ChatRequest.user("hi", prefill="<think>")) == expected
 
 
@@ -279,9 +281,9 @@ def test_completions_mode_needs_a_tokenizer():
         make_engine("openai", model="m", prefill_mode="completions")
 
 
-def test_missing_usage_is_estimated_and_length_is_reported(server):
-    server.faults.extend(["nousage", "length"])
-    engine = engine_for(server, tokenizer=FakeTokenizer(), concurrency=1)
+def test_missing_usage_is_estimated_and_length_is_reported(openai_server):
+    openai_server.faults.extend(["nousage", "length"])
+    engine = engine_for(openai_server, tokenizer=FakeTokenizer(), concurrency=1)
     out = engine.generate([ChatRequest.user("one two"), ChatRequest.user("x")], progress=False)
     estimated, cut = out[0][0], out[1][0]
     assert estimated.completion_tokens == len(estimated.text.split())  # counted by the tokenizer
@@ -289,32 +291,34 @@ def test_missing_usage_is_estimated_and_length_is_reported(server):
     assert cut.finish_reason == "length"
 
 
-def test_concurrency_is_limited(server):
-    server.rule = lambda path, body: "hang:0.15"
-    engine_for(server, concurrency=3, timeout=2).generate(
+def test_concurrency_is_limited(openai_server):
+    openai_server.rule = lambda path, body: "hang:0.15"
+    engine_for(openai_server, concurrency=3, timeout=2).generate(
         [ChatRequest.user(f"p{i}") for i in range(9)], progress=False
     )
-    assert 2 <= server.max_inflight <= 3
+    assert 2 <= openai_server.max_inflight <= 3
 
 
-def test_generate_works_inside_a_running_event_loop(server):
+def test_generate_works_inside_a_running_event_loop(openai_server):
     async def notebook_cell():
-        return engine_for(server).generate([ChatRequest.user("hi")], progress=False)
+        return engine_for(openai_server).generate([ChatRequest.user("hi")], progress=False)
 
     assert asyncio.run(notebook_cell())[0][0].text.startswith("echo:hi")
 
 
 # -- security -------------------------------------------------------------------------------------
-def test_the_api_key_is_sent_as_bearer_but_stored_nowhere(server, tmp_path, monkeypatch, caplog):
+def test_the_api_key_is_sent_as_bearer_but_stored_nowhere(
+    openai_server, tmp_path, monkeypatch, caplog
+):
     monkeypatch.setenv("SARO_TEST_KEY", KEY)
     caplog.set_level(logging.DEBUG)
-    server.faults.extend(["500", "429:0"])  # so retry logging happens
+    openai_server.faults.extend(["500", "429:0"])  # so retry logging happens
     cache = GenerationCache(tmp_path / "gen.jsonl")
-    engine = engine_for(server, api_key_env="SARO_TEST_KEY", cache=cache)
+    engine = engine_for(openai_server, api_key_env="SARO_TEST_KEY", cache=cache)
     engine.generate([ChatRequest.user("hi")], n=2, progress=False)
     cache.close()
 
-    assert {s.headers["Authorization"] for s in server.seen} == {f"Bearer {KEY}"}
+    assert {s.headers["Authorization"] for s in openai_server.seen} == {f"Bearer {KEY}"}
     places = {
         "identity": engine.identity(),
         "repr": repr(engine),
@@ -324,28 +328,28 @@ def test_the_api_key_is_sent_as_bearer_but_stored_nowhere(server, tmp_path, monk
     }
     assert caplog.text  # the retries were logged...
     assert [name for name, text in places.items() if KEY in text] == []  # ...without the key
-    assert engine.identity() == f"openai:{server.url}|fake-model"
+    assert engine.identity() == f"openai:{openai_server.url}|fake-model"
 
 
-def test_a_server_echoing_the_key_in_an_error_does_not_leak_it(server, monkeypatch):
+def test_a_server_echoing_the_key_in_an_error_does_not_leak_it(openai_server, monkeypatch):
     monkeypatch.setenv("SARO_TEST_KEY", KEY)
-    server.rule = lambda path, body: "leak"
+    openai_server.rule = lambda path, body: "leak"
     with pytest.raises(SaroError, match=r"bad credentials Bearer \*\*\*") as err:
-        engine_for(server, api_key_env="SARO_TEST_KEY").generate([ChatRequest.user("hi")])
+        engine_for(openai_server, api_key_env="SARO_TEST_KEY").generate([ChatRequest.user("hi")])
     assert KEY not in str(err.value)
 
 
-def test_a_base_url_without_v1_is_a_clear_error(server):
-    root = server.url.removesuffix("/v1")
+def test_a_base_url_without_v1_is_a_clear_error(openai_server):
+    root = openai_server.url.removesuffix("/v1")
     engine = make_engine("openai", model="m", base_url=root, **FAST)
     with pytest.raises(SaroError, match="HTTP 404.*end it in /v1"):
         engine.generate([ChatRequest.user("hi")], progress=False)
 
 
-def test_no_authorization_header_without_a_key(server, monkeypatch):
+def test_no_authorization_header_without_a_key(openai_server, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    engine_for(server).generate([ChatRequest.user("hi")], progress=False)
-    assert "Authorization" not in server.seen[0].headers
+    engine_for(openai_server).generate([ChatRequest.user("hi")], progress=False)
+    assert "Authorization" not in openai_server.seen[0].headers
 
 
 @pytest.mark.parametrize(

@@ -12,16 +12,10 @@ torch = pytest.importorskip("torch")
 from saro.engines import ChatRequest, hf_cpu, make_engine  # noqa: E402
 from saro.engines.hf_cpu import PackedLinear, prepack_linears  # noqa: E402
 from saro.errors import SaroError  # noqa: E402
-from tiny_models import build_tiny_llama  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not hf_cpu.available(), reason="torch built without oneDNN")
 
 PROMPTS = ["How do I bake bread?", "What is 12 plus 30?", "Hi", "Safety first: think step by step."]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model")
 
 
 def linear(n_in=48, n_out=80, bias=True, seed=0):

@@ -1,86 +1,13 @@
 """The vllm engine against a fake ``vllm`` module: the calls it makes and how outputs map back."""
 
 import sys
-import types
-from dataclasses import dataclass, field
 
 import pytest
 
+from fake_vllm import FakeLLM  # the `fake_vllm` fixture that installs it: tests/conftest.py
 from saro.engines import ChatRequest, GenerationCache, make_engine
 from saro.engines.retry import sample_seed
 from saro.errors import SaroError
-
-
-@dataclass
-class FakeSamplingParams:
-    n: int = 1
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_tokens: int = 16
-    seed: int | None = None
-    stop: list[str] | None = None
-
-
-@dataclass
-class FakeSample:
-    text: str
-    token_ids: list[int]
-    finish_reason: str | None
-
-
-@dataclass
-class FakeOutput:
-    prompt_token_ids: list[int]
-    outputs: list[FakeSample]
-
-
-class FakeTokenizer:
-    def apply_chat_template(self, messages, tokenize, add_generation_prompt):
-        assert tokenize is False and add_generation_prompt is True
-        return "".join(f"<{m['role']}>{m['content']}" for m in messages) + "<assistant>"
-
-
-@dataclass
-class FakeLLM:
-    """Records every call; replies ``<last content>#<seed>`` with one token per word."""
-
-    model: str
-    kwargs: dict
-    calls: list = field(default_factory=list)
-
-    def __post_init__(self):
-        FakeLLM.instances.append(self)
-
-    def get_tokenizer(self):
-        return FakeTokenizer()
-
-    def _reply(self, prompt_text, sp):
-        text = f"{prompt_text.split()[-1]}#{sp.seed}"
-        reason = "length" if "LONG" in prompt_text else "stop"
-        return FakeOutput([0] * len(prompt_text.split()), [FakeSample(text, [1, 2, 3], reason)])
-
-    def chat(self, messages, sampling_params, use_tqdm, add_generation_prompt,
-             continue_final_message):  # fmt: skip
-        self.calls.append(("chat", messages, sampling_params, add_generation_prompt,
-                           continue_final_message))  # fmt: skip
-        return [
-            self._reply(" ".join(m["content"] for m in conv), sp)
-            for conv, sp in zip(messages, sampling_params, strict=True)
-        ]
-
-    def generate(self, prompts, sampling_params, use_tqdm):
-        self.calls.append(("generate", prompts, sampling_params))
-        return [self._reply(p, sp) for p, sp in zip(prompts, sampling_params, strict=True)]
-
-
-@pytest.fixture
-def fake_vllm(monkeypatch):
-    FakeLLM.instances = []
-    module = types.ModuleType("vllm")
-    module.LLM = lambda model, **kwargs: FakeLLM(model, kwargs)
-    module.SamplingParams = FakeSamplingParams
-    monkeypatch.setitem(sys.modules, "vllm", module)
-    return module
 
 
 def test_a_missing_vllm_says_to_install_the_extra(monkeypatch):

@@ -13,7 +13,6 @@ from saro.engines.hf_loglik import encode_pair, loglikelihood  # noqa: E402
 from saro.evaluate import evaluate  # noqa: E402
 from saro.evaluate.loglik import mc_requests, score_multiple_choice  # noqa: E402
 from saro.records import Prompt  # noqa: E402
-from tiny_models import build_tiny_llama  # noqa: E402
 
 PAIRS = [
     ("Question: How do I bake bread?\nAnswer:", " Mix flour"),
@@ -25,8 +24,9 @@ PAIRS = [
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return make_engine("hf", model=str(build_tiny_llama(tmp_path_factory.mktemp("t") / "m")))
+def tiny_engine(tiny):
+    """The hf engine on the tiny model (the ``tiny`` fixture in tests/conftest.py)."""
+    return make_engine("hf", model=str(tiny))
 
 
 def reference(engine, context, continuation):
@@ -39,16 +39,17 @@ def reference(engine, context, continuation):
 
 
 @pytest.mark.parametrize("budget", [16, 64, 4096])  # 16: one row per batch; 4096: all at once
-def test_batched_loglik_equals_unpadded_reference(tiny, budget):
-    got = loglikelihood(tiny, [c for c, _ in PAIRS], [k for _, k in PAIRS], max_batch_tokens=budget)
-    want = [reference(tiny, c, k) for c, k in PAIRS]
+def test_batched_loglik_equals_unpadded_reference(tiny_engine, budget):
+    contexts, continuations = [c for c, _ in PAIRS], [k for _, k in PAIRS]
+    got = loglikelihood(tiny_engine, contexts, continuations, max_batch_tokens=budget)
+    want = [reference(tiny_engine, c, k) for c, k in PAIRS]
     assert got == pytest.approx(want, abs=1e-4)
 
 
-def test_context_and_continuation_split_like_lm_eval(tiny):
-    ctx, cont = encode_pair(tiny.tokenizer, "The answer is ", "42")
-    assert tiny.tokenizer.decode(cont).startswith(" ")
-    assert tiny.tokenizer.decode(ctx + cont) == "The answer is 42"
+def test_context_and_continuation_split_like_lm_eval(tiny_engine):
+    ctx, cont = encode_pair(tiny_engine.tokenizer, "The answer is ", "42")
+    assert tiny_engine.tokenizer.decode(cont).startswith(" ")
+    assert tiny_engine.tokenizer.decode(ctx + cont) == "The answer is 42"
 
 
 ITEM = Prompt(
@@ -65,27 +66,27 @@ def test_multiple_choice_styles():
     assert ctx[0].endswith("B. lazy dog\nAnswer:") and cont == [" A", " B"]
 
 
-def test_scores_pick_the_argmax_and_are_cached(tiny, tmp_path):
-    tiny.cache = GenerationCache(tmp_path / "c.jsonl")
-    [rec] = score_multiple_choice(tiny, [ITEM], "text")
+def test_scores_pick_the_argmax_and_are_cached(tiny_engine, tmp_path):
+    tiny_engine.cache = GenerationCache(tmp_path / "c.jsonl")
+    [rec] = score_multiple_choice(tiny_engine, [ITEM], "text")
     best = max(range(2), key=rec["loglik"].__getitem__)
     assert rec["response"] == "AB"[best] and rec["correct"] == (best == 0)
     norm = [s / len(c) for s, c in zip(rec["loglik"], rec["continuations"], strict=True)]
     assert rec["pred_norm"] == "AB"[max(range(2), key=norm.__getitem__)]
-    assert len(tiny.cache) == 2
-    original = tiny.model.forward
-    tiny.model.forward = lambda *a, **k: pytest.fail("recomputed a cached score")
+    assert len(tiny_engine.cache) == 2
+    original = tiny_engine.model.forward
+    tiny_engine.model.forward = lambda *a, **k: pytest.fail("recomputed a cached score")
     try:
-        again = score_multiple_choice(tiny, [ITEM], "text")
+        again = score_multiple_choice(tiny_engine, [ITEM], "text")
     finally:
-        tiny.model.forward = original
-        tiny.cache = None
+        tiny_engine.model.forward = original
+        tiny_engine.cache = None
     assert again[0]["loglik"] == rec["loglik"]
 
 
-def test_evaluate_loglik_suites_on_the_tiny_model(tiny, tmp_path):
+def test_evaluate_loglik_suites_on_the_tiny_model(tiny_engine, tmp_path):
     suites = ["arc_easy", "mmlu", "mmlu_letter"]
-    metrics = evaluate(tiny, suites, tmp_path / "ev", limit=3, progress=False)
+    metrics = evaluate(tiny_engine, suites, tmp_path / "ev", limit=3, progress=False)
     for name in suites:
         m = metrics["suites"][name]
         assert m["mode"] == "loglik" and m["n"] == 3 and 0 <= m["value"] <= 1

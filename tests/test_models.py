@@ -9,23 +9,8 @@ import pytest
 from saro import models
 from saro.cli import main
 from saro.errors import SaroError
-from tiny_models import build_tiny_llama
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny matmuls gain nothing from threads, and OpenMP threads stall on a busy machine."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model")
+pytestmark = pytest.mark.usefixtures("one_thread")  # `one_thread` and `tiny`: tests/conftest.py
 
 
 @pytest.fixture

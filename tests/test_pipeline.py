@@ -10,9 +10,9 @@ import pytest
 from saro.cli import main
 from saro.errors import SaroError
 from saro.pipeline.config import load_run_config
+from saro.pipeline.roster import ROSTER, TRAINED, arm
 from saro.pipeline.rundir import Run
 from saro.pipeline.runner import run_pipeline
-from saro.pipeline.roster import ROSTER, TRAINED, arm
 from saro.pipeline.stages import STAGES, Stage
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -35,7 +35,9 @@ def fake_stages(monkeypatch):
                 r.path(name, "out.txt").write_text(name)
             return {"made": name}
 
-        return Stage(name, run, lambda r: (1000, 60.0), f"stage {name}", writes=(f"{name}/out.txt",))
+        return Stage(
+            name, run, lambda r: (1000, 60.0), f"stage {name}", writes=(f"{name}/out.txt",)
+        )
 
     fake = (make("a"), make("b"), make("c"))
     real = run_pipeline

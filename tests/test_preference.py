@@ -5,9 +5,8 @@ import json
 import datasets
 import pytest
 
-from saro.datagen.preference.config import PPCotConfig, PrefConfig
 from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
-from saro.datagen.preference.config import SamplingConfig
+from saro.datagen.preference.config import PPCotConfig, PrefConfig, SamplingConfig
 from saro.engines.mock import MockEngine
 from saro.errors import SaroError
 from saro.reasoning import parse, render

@@ -6,8 +6,8 @@ import datasets
 import pytest
 
 from saro.datagen.accept import Acceptor, cited_categories
-from saro.datagen.rit.config import RitConfig, TeacherConfig
 from saro.datagen.rit.build import build_rit
+from saro.datagen.rit.config import RitConfig, TeacherConfig
 from saro.engines.mock import MockEngine
 from saro.policy import Policy
 from saro.reasoning import render
@@ -170,8 +170,8 @@ def test_rerun_is_served_from_the_generation_cache(tmp_path, teacher_setup):
 
 
 def test_a_failing_teacher_keeps_finished_prompts_and_resumes(tmp_path, teacher_setup):
-    from saro.errors import SaroError
     from saro.engines.factory import open_cache
+    from saro.errors import SaroError
 
     cfg, good = teacher_setup
 

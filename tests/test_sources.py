@@ -5,8 +5,8 @@ import re
 import pytest
 
 from saro.errors import SaroError
-from saro.records import KINDS, normalize_text, stable_id
 from saro.judges.refusal_data import uncensorbench_labelled
+from saro.records import KINDS, normalize_text, stable_id
 from saro.sources import SOURCES, load_source, source_info
 from saro.sources.capability import parse_multiple_choice
 

@@ -1,7 +1,5 @@
 """SFT and DPO on a tiny Llama: they train, log, save and resume; DPO's loss is the formula."""
 
-# ruff: noqa: F811  (pytest fixtures imported from train_helpers are redefined as arguments)
-
 import json
 import math
 
@@ -11,14 +9,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
 from saro.train import dpo, sft
 from saro.train.config import build_config
-from train_helpers import (  # noqa: F401
-    build_model_dir,
-    dpo_values,
-    read_metrics,
-    sft_values,
-    tiny_model_dir,
-    tiny_tokenizer,
-)
+from train_helpers import build_model_dir, dpo_values, read_metrics, sft_values
 
 
 def _weights(path):

@@ -1,7 +1,5 @@
 """Training configs: every YAML validates, keys and overrides, the output-dir guard, OOM hints."""
 
-# ruff: noqa: F811  (pytest fixtures imported from train_helpers are redefined as arguments)
-
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ from saro.errors import SaroError
 from saro.train import sft
 from saro.train.common import run_training
 from saro.train.config import STAGE_KINDS, build_config, config_hash, load_config
-from train_helpers import RIT, sft_values, tiny_model_dir, tiny_tokenizer  # noqa: F401
+from train_helpers import RIT, sft_values
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 

@@ -1,7 +1,5 @@
 """Training data: SFT examples, pair normalisation, the token boundary, bad input."""
 
-# ruff: noqa: F811  (pytest fixtures imported from train_helpers are redefined as arguments)
-
 import json
 
 import pytest
@@ -15,7 +13,7 @@ from saro.train.data import (
     split_by_level,
     tokenize_pair,
 )
-from train_helpers import PAIRS, RIT, tiny_tokenizer  # noqa: F401
+from train_helpers import PAIRS, RIT
 
 
 def _write(path, records):

@@ -1,7 +1,5 @@
 """Scale-out: the same SFT stage as two CPU processes (torch.distributed over gloo)."""
 
-# ruff: noqa: F811  (pytest fixtures imported from train_helpers are redefined as arguments)
-
 import json
 import os
 import socket
@@ -10,7 +8,7 @@ import sys
 
 import yaml
 
-from train_helpers import read_metrics, sft_values, tiny_model_dir, tiny_tokenizer  # noqa: F401
+from train_helpers import read_metrics, sft_values
 
 
 def _free_port() -> int:

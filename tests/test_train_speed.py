@@ -8,12 +8,7 @@ import torch
 from saro.train import dpo, sft
 from saro.train.config import build_config
 from saro.train.speed import SortedBatchSampler, example_lengths, padded_fraction
-from train_helpers import (  # noqa: F401
-    dpo_values,
-    sft_values,
-    tiny_model_dir,
-    tiny_tokenizer,
-)
+from train_helpers import dpo_values, sft_values
 
 
 def _batches(sampler: SortedBatchSampler) -> list[list[int]]:

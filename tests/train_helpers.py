@@ -3,15 +3,14 @@
 The tokenizer is built like SmolLM2's (byte-level BPE, no normalizer, ``<|im_start|>`` /
 ``<|im_end|>`` specials, EOS = pad = ``<|im_end|>``, SmolLM2's chat template), trained in
 milliseconds on the fixture texts, so it shows the same token-boundary behaviour: a final
-``"\\n\\n"`` is one token alone but two before a word.
+``"\\n\\n"`` is one token alone but two before a word. The ``tiny_tokenizer`` and
+``tiny_model_dir`` fixtures built from these live in tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RIT = FIXTURES / "rit_tiny.jsonl"
@@ -86,16 +85,6 @@ def build_model_dir(path: Path, tokenizer, *, hidden: int = 32) -> Path:
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
-
-
-@pytest.fixture(scope="session")
-def tiny_tokenizer():
-    return build_tokenizer()
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, tiny_tokenizer) -> Path:
-    return build_model_dir(tmp_path_factory.mktemp("tiny-llama"), tiny_tokenizer)
 
 
 def sft_values(model_dir: Path, out: Path, **extra) -> dict:

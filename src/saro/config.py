@@ -77,7 +77,9 @@ def parse_set(pairs: list[str] | None) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise SaroError(f"Override {pair!r} is not key=value.", "Write e.g. --set max_steps=20.")
+            raise SaroError(
+                f"Override {pair!r} is not key=value.", "Write e.g. --set max_steps=20."
+            )
         try:
             value = load_yaml(raw) if raw.strip() else None
         except yaml.YAMLError:
@@ -178,7 +180,7 @@ def check_value(key: str, value: Any, hint: Any, where: str) -> None:
 
 
 def from_dict(cls: type[T], data: dict[str, Any], *, where: str = "config") -> T:
-    """Build dataclass ``cls`` from ``data``: nested sections recurse, every value is type-checked."""
+    """Build dataclass ``cls`` from ``data``: sections recurse, every value is type-checked."""
     if not isinstance(data, dict):
         raise SaroError(f"{where} must be a mapping, got {type(data).__name__}.", "Fix the config.")
     fields = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]

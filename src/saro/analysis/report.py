@@ -29,6 +29,7 @@ from saro.analysis.summary import COLUMNS, fmt, main_table, verdict
 from saro.store import write_text
 
 TEMPLATES = ("report.md.j2", "report.html.j2")
+PAIR_CARDS = (("opcot", "OP-COT pairs"), ("ppcot", "PP-COT pairs"), ("direct", "Direct pairs"))
 PLOTS = (
     ("embeddings", "Prompt-kind overlap in representation space (Fig. 3, 1c)"),
     ("dpo_curves", "DPO reward accuracy and margin over steps (Fig. 4)"),
@@ -126,17 +127,17 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
             plots.append({"name": name, "title": title, "file": f"analysis/{png.name}",
                           "data_uri": f"data:image/png;base64,{data}"})  # fmt: skip
     cards = []
-    for title, path in (("RIT-D", run / "rit" / "card.md"),
-                        *((f"{n.upper()} pairs", run / "pref" / n / "card.md")
-                          for n in ("opcot", "ppcot", "direct"))):  # fmt: skip
+    pair_cards = [(title, run / "pref" / n / "card.md") for n, title in PAIR_CARDS]
+    for title, path in [("RIT-D", run / "rit" / "card.md"), *pair_cards]:
         if path.exists():
             cards.append({"title": title, "text": path.read_text("utf-8", errors="replace")})
     stages = info.get("stages") if isinstance(info.get("stages"), dict) else {}
-    stage_rows = [
-        {"name": k, "status": str(v.get("status", "?")), "seconds": v.get("seconds")}
+    stage_rows = [  # the report stage is running while it writes this report
+        {"name": k, "status": "this report" if k == "report" else str(v.get("status", "?")),
+         "seconds": v.get("seconds")}
         for k, v in stages.items()
         if isinstance(v, dict)
-    ]
+    ]  # fmt: skip
     wheels = info.get("wheels") if isinstance(info.get("wheels"), dict) else {}
     srs = (analysis.get("cost") or {}).get("srs") or {}
     return {

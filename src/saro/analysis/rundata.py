@@ -77,8 +77,6 @@ def eval_models(run: Path) -> list[str]:
     return [m for m in MODELS if m in found] + [m for m in found if m not in MODELS]
 
 
-
-
 def suite_metrics(run: Path, model: str) -> dict[str, dict[str, Any]]:
     """``metrics.json`` suites of one model ({} when missing)."""
     suites = read_json(run / "eval" / model / "metrics.json").get("suites")

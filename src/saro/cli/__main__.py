@@ -1,4 +1,4 @@
-"""``python -m saro.cli ...``: the CLI as a module, e.g. ``accelerate launch -m saro.cli train sft``."""
+"""``python -m saro.cli ...``: the CLI as a module (``accelerate launch -m saro.cli train sft``)."""
 
 import sys
 

@@ -8,7 +8,6 @@ Usage::
 
 from __future__ import annotations
 
-
 import typer
 
 from saro.errors import SaroError

@@ -21,9 +21,9 @@ def rit(
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Build RIT-D (+ the Safety-SFT variant, a card and a LLaMA-Factory export)."""
-    from saro.datagen.rit.config import RitConfig
-    from saro.datagen.rit.build import build_rit
     from saro.config import load_stage_config
+    from saro.datagen.rit.build import build_rit
+    from saro.datagen.rit.config import RitConfig
 
     cfg = load_stage_config(RitConfig, config, set_)
     card = build_rit(cfg, out, progress=progress)
@@ -39,9 +39,9 @@ def rit(
 def _pref(
     kind: str, model: str, out: Path, config: Path | None, set_: list[str] | None, progress: bool
 ) -> None:
-    from saro.datagen.preference.config import PrefConfig
-    from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
     from saro.config import load_stage_config
+    from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
+    from saro.datagen.preference.config import PrefConfig
     from saro.models import resolve_model
 
     cfg = load_stage_config(PrefConfig, config, set_)

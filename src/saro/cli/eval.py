@@ -67,7 +67,9 @@ def eval_command(
         None, "--max-new-tokens", min=1, help="Token budget (default: per suite, 384 for most)."
     ),
     split_seed: int = typer.Option(
-        0, "--split-seed", help="Split seed: which held-out prompts and attacks (a run's split_seed)."
+        0,
+        "--split-seed",
+        help="Split seed: which held-out prompts and attacks (a run's split_seed).",
     ),
     seed: int = typer.Option(0, "--seed", help="Generation seed (sampling engines only)."),
     system: str = typer.Option(None, "--system", help="Optional system prompt."),

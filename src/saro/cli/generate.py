@@ -36,8 +36,8 @@ def generate(
     """
     from saro.engines.factory import build_engine
     from saro.engines.generation import generate_records
-    from saro.store import write_jsonl
     from saro.sources import load_source
+    from saro.store import write_jsonl
 
     opts = {"kind": kind} if kind else {}
     prompts = load_source(source, split=split, **opts)

@@ -37,9 +37,16 @@ def judge_file(judge: Judge, input_path: Path, out_path: Path, *, batch_size: in
     end. Records already judged by this judge at the start of the output file are kept.
 
     Raises:
-        SaroError: Bad input, or the judge's engine failed (records judged so far are kept).
+        SaroError: Bad input (missing, malformed or holding no records), or the judge's
+            engine failed (records judged so far are kept).
     """
     records = list(read_jsonl(input_path, required=["prompt", "response"]))
+    if not records:
+        raise SaroError(
+            f"{input_path} holds no records to judge.",
+            "Pass a JSONL file with one record per line, each with prompt and response "
+            "(e.g. a samples file that `saro eval` or `saro generate` wrote).",
+        )
     for i, rec in enumerate(records):
         judge.check(i, rec)
     in_place = out_path.resolve() == input_path.resolve()

@@ -1,4 +1,4 @@
-"""Chat engines: a registry of named factories (:mod:`.registry`) behind one protocol (:mod:`.base`).
+"""Chat engines: named factories (:mod:`.registry`) behind one protocol (:mod:`.base`).
 
 ``make_engine("hf", model="smollm2-135m")`` returns an engine; heavy SDK imports happen inside
 each factory, so importing :mod:`saro.engines` is cheap and nothing outside this package imports

@@ -102,7 +102,9 @@ def evaluate(
             f"Per-suite limits name suites that are not evaluated: {', '.join(unknown)}.",
             "Use names from the suites list, or add those suites.",
         )
-    planned = [(suite, suite.prompts(limits.get(suite.name, limit), split_seed)) for suite in suite_objs]
+    planned = [
+        (suite, suite.prompts(limits.get(suite.name, limit), split_seed)) for suite in suite_objs
+    ]
     eng = _engine(model, engine, engine_options or {})
     previous = check_eval_dir(out, eng.identity(), force=force)
     config = {

@@ -15,7 +15,6 @@ from saro.errors import SaroError
 from saro.evaluate.metrics import SCHEMA_VERSION
 
 
-
 def read_metrics(eval_dir: str | Path) -> dict[str, Any]:
     """Load ``DIR/metrics.json`` and check its schema version.
 

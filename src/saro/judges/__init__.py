@@ -9,9 +9,9 @@ first colon, which the factory receives as ``target``::
     make_judge("llamaguard:meta-llama/Llama-Guard-3-1B")
 
 The registry is :mod:`.registry`; each judge module registers its factory when this package
-imports it. Factories import heavy libraries (scikit-learn, engines) only when called, so importing this
-package is cheap. Every judge follows :class:`saro.judges.base.Judge`; docs/judges.md documents
-the verdict schema.
+imports it. Factories import heavy libraries (scikit-learn, engines) only when called, so
+importing this package is cheap. Every judge follows :class:`saro.judges.base.Judge`;
+docs/judges.md documents the verdict schema.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
-from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge, undetermined
+from saro.judges.registry import register_judge
 from saro.records import normalize_text
 
 _LETTER = r"[\(\[]?([A-Ja-j])[\)\]]?"

@@ -20,8 +20,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge, undetermined
+from saro.judges.registry import register_judge
 
 DEFAULT_MODEL = "meta-llama/Llama-Guard-3-1B"
 _CODE = re.compile(r"\bS\d{1,2}\b")

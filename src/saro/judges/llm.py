@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from saro.errors import SaroError
-from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge, undetermined
+from saro.judges.registry import register_judge
 
 FIELDS = ("refused", "convincing", "specific", "harmful")
 _ALIASES = {

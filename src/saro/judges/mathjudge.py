@@ -24,8 +24,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge, undetermined
+from saro.judges.registry import register_judge
 
 # A minus sign counts only when it is not a hyphen between words or numbers ("10-5").
 _NUMBER = re.compile(

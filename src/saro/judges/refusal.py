@@ -36,7 +36,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from saro.judges.registry import register_judge
 from saro.judges.base import Item, Judge
 from saro.judges.refusal_data import (
     heldout_sets,
@@ -58,6 +57,7 @@ from saro.judges.refusal_rules import (
     opens_with_refusal,
     rule_features,
 )
+from saro.judges.registry import register_judge
 from saro.reasoning import parse
 
 __all__ = [

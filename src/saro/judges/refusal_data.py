@@ -64,7 +64,10 @@ def uncensorbench_labelled() -> list[dict[str, Any]]:
             "category": row["topic"].strip().lower(),
         }
         for row in data["prompts"]
-        for field, label in (("censored_response", "refusal"), ("uncensored_response", "compliance"))
+        for field, label in (
+            ("censored_response", "refusal"),
+            ("uncensored_response", "compliance"),
+        )
     ]
 
 

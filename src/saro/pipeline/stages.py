@@ -69,7 +69,10 @@ def _rit(run: Run) -> dict[str, Any]:
 
     cfg = dataclasses.replace(run.cfg.rit, seed=run.cfg.seed, split_seed=run.cfg.split_seed)
     card = build_rit(cfg, run.path("rit"), progress=run.progress)
-    return {"rows": card["rows"], "seed_traces_left_out": sum(card["seed_traces_left_out"].values())}
+    return {
+        "rows": card["rows"],
+        "seed_traces_left_out": sum(card["seed_traces_left_out"].values()),
+    }
 
 
 def _pref_cfg(run: Run) -> Any:

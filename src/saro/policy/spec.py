@@ -26,8 +26,8 @@ from pathlib import Path
 import yaml
 
 from saro.errors import SaroError, unknown_name
-from saro.policy.schema import label_key, validate
 from saro.policy.render import RENDERERS
+from saro.policy.schema import label_key, validate
 from saro.records import normalize_text
 
 RENDER_KINDS: tuple[str, ...] = ("teacher", "judge", "brief")

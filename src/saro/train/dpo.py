@@ -122,4 +122,3 @@ def main(config: SaroDPOConfig, *, callbacks: list[Any] | None = None) -> Path:
             "No train_files are set.", "List the preference JSONL files in train_files:."
         )
     return train_stage(config, build_trainer, callbacks=callbacks)
-

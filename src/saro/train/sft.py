@@ -87,4 +87,3 @@ def main(config: SaroSFTConfig, *, callbacks: list[Any] | None = None) -> Path:
     if not config.train_file:
         raise SaroError("No train_file is set.", "Point train_file: at a RIT-D JSONL file.")
     return train_stage(config, build_trainer, callbacks=callbacks)
-

@@ -6,13 +6,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from saro.config import to_dict
 from saro.datagen.accept import Acceptor
 from saro.datagen.preference.config import DirectConfig, PrefConfig
 from saro.datagen.preference.direct import build_direct_pairs
 from saro.datagen.preference.opcot import outcome_pairs, rollout_record
 from saro.datagen.preference.ppcot import process_pairs
 from saro.datagen.preference.rollouts import Rollout, sample_rollouts, training_prompts
-from saro.config import to_dict
 from saro.engines.base import BaseEngine
 from saro.security import redact
 from saro.store import write_json, write_jsonl, write_text

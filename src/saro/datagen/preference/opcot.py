@@ -5,7 +5,8 @@ Usage::
     saro data opcot --model runs/demo/rw --config configs/data/pref.yaml --out runs/demo/opcot
 
 For each training prompt the policy model samples ``n`` reasoning responses, each judged
-(:mod:`saro.datagen.preference.rollouts`), and pairs are formed per kind: harmful/jailbreak safe over unsafe,
+(:mod:`saro.datagen.preference.rollouts`), and pairs are formed per kind: harmful/jailbreak safe
+over unsafe,
 benign/general helpful over over-refusing, math correct over wrong. The shortest chosen sample
 is paired with each rejected one (up to ``pairs_per_prompt``). When a prompt has no on-policy
 chosen, the RIT-D trace for that prompt is used if there is one (``origin: offpolicy``); when it

@@ -8,10 +8,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from saro.config import to_dict
 from saro.datagen.accept import Acceptor
 from saro.datagen.rit.config import RitConfig
-from saro.datagen.rit.srs import SrsResult, engine_sampler, seed_prompts, seed_sampler, shortest_rejection_sampling, srs_stats
-from saro.config import to_dict
+from saro.datagen.rit.srs import (
+    SrsResult,
+    engine_sampler,
+    seed_prompts,
+    seed_sampler,
+    shortest_rejection_sampling,
+    srs_stats,
+)
 from saro.errors import SaroError
 from saro.reasoning import parse
 from saro.records import Prompt
@@ -42,7 +49,8 @@ def token_counter(model: str | None) -> Any:
 def teacher_prompts(cfg: RitConfig) -> list[Prompt]:
     """Training prompts per kind for a teacher model, from ``cfg.prompts``.
 
-    Same selection as the preference stage (:func:`saro.datagen.preference.rollouts.training_prompts`), in
+    Same selection as the preference stage
+    (:func:`saro.datagen.preference.rollouts.training_prompts`), in
     ``cfg.kinds`` order; a teacher reads long templates, so jailbreak attacks are not length-capped
     unless the spec sets ``max_attack_tokens``.
     """

@@ -120,7 +120,9 @@ def load_seed_set(
                 )
             if attacks is None:
                 attacks = {a.id: a for a in load_attacks()}
-                train_attacks = {a.id for a in split_attacks(list(attacks.values()), seed=split_seed).train}
+                train_attacks = {
+                    a.id for a in split_attacks(list(attacks.values()), seed=split_seed).train
+                }
             if attack["id"] not in attacks:
                 raise SaroError(
                     f"Seed trace {rec['id']!r} uses unknown attack {attack['id']!r}.",
