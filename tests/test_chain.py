@@ -293,3 +293,14 @@ def test_a_run_killed_in_training_resumes_where_it_stopped(cfg, engines, tmp_pat
     steps = [json.loads(x)["step"] for x in (saro / "metrics.jsonl").read_text().splitlines()
              if "loss" in json.loads(x)]  # fmt: skip
     assert steps == [1, 2]
+
+
+def test_a_trained_model_whose_files_are_gone_is_trained_again(finished, cfg):
+    """Deleting a finished arm's model files makes its stage rerun and write them again (the
+    training run's own bookkeeping says "done", but the pipeline checks the declared files)."""
+    run_dir, _ = finished
+    (run_dir / "models" / "safety_sft" / "config.json").unlink()
+    lines: list[str] = []
+    run_pipeline(cfg, run_dir, only=["train_safety_sft"], echo=lines.append, progress=False)
+    assert (run_dir / "models" / "safety_sft" / "config.json").exists()
+    assert not missing_files(run_dir)

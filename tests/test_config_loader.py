@@ -146,3 +146,27 @@ def test_train_overrides_are_type_checked(override, message, capsys, monkeypatch
     assert main(["train", "sft", "--set", override]) == 2
     line = error_line(capsys)
     assert message in line
+
+
+def test_ppcot_steps_takes_a_name_or_an_integer_k():
+    from saro.config import load_stage_config
+    from saro.datagen.preference.config import PrefConfig
+
+    assert load_stage_config(PrefConfig, None, ["ppcot.steps=2"]).ppcot.steps == 2
+    assert load_stage_config(PrefConfig, None, ["ppcot.steps=all"]).ppcot.steps == "all"
+
+
+def test_trl_keys_typed_as_lists_also_take_one_string():
+    from saro.train.config import load_config
+
+    cfg = load_config("dpo", None, ["output_dir=/tmp/unused", "loss_type=sigmoid"])
+    assert cfg.loss_type in ("sigmoid", ["sigmoid"])
+
+
+def test_a_nested_train_override_merges_into_the_file(tmp_path):
+    from saro.train.config import load_config
+
+    path = tmp_path / "sft.yaml"
+    path.write_text("output_dir: /tmp/unused\nmodel_init_kwargs: {low_cpu_mem_usage: true}\n")
+    cfg = load_config("sft", path, ["model_init_kwargs.revision=main"])
+    assert cfg.model_init_kwargs == {"low_cpu_mem_usage": True, "revision": "main"}

@@ -248,3 +248,14 @@ def test_per_suite_limits_override_the_common_limit(tmp_path):
     assert metrics["suites"]["harmful"]["n"] == 4 and metrics["suites"]["overrefusal"]["n"] == 2
     with pytest.raises(SaroError, match="gsm8k"):
         evaluate(mock(tmp_path), ["harmful"], tmp_path / "x", limits={"gsm8k": 2}, progress=False)
+
+
+def test_an_eval_dir_of_another_split_seed_is_not_mixed_into(tmp_path):
+    out = tmp_path / "ev"
+    evaluate(mock(tmp_path), ["harmful"], out, limit=2, progress=False)
+    with pytest.raises(SaroError, match="drawn with split seed 0, not 1"):
+        evaluate(mock(tmp_path), ["overrefusal"], out, limit=2, split_seed=1, progress=False)
+    metrics = evaluate(mock(tmp_path), ["overrefusal"], out, limit=2, split_seed=1, force=True,
+                       progress=False)  # fmt: skip
+    assert set(metrics["suites"]) == {"overrefusal"}
+    assert json.loads((out / "config.json").read_text())["split_seed"] == 1

@@ -173,3 +173,47 @@ def test_the_roster_drives_the_training_and_eval_stages():
             assert names.index(f"train_{start}") < names.index(f"train_{key}")
     with pytest.raises(SaroError, match="Did you mean 'saro'"):
         arm("sar")
+
+
+def test_a_stage_whose_input_is_missing_names_the_stage_that_writes_it(tmp_path):
+    def noop(r):
+        return {}
+
+    stages = (
+        Stage("make", noop, lambda r: (0, 0.0), "writes x", writes=("x.txt",)),
+        Stage("use", noop, lambda r: (0, 0.0), "reads x", reads=("x.txt",)),
+    )
+    with pytest.raises(SaroError, match=r"Stage use needs x.txt.*Run stage make first"):
+        run_pipeline(cfg(), tmp_path, only=["use"], echo=lambda s: None, stages=stages)
+
+
+def test_the_pipeline_refuses_training_keys_it_fills_in_and_unloadable_adapters(tmp_path):
+    with pytest.raises(SaroError, match="train.rw sets output_dir, which saro run fills in"):
+        load_run_config(CONFIGS / "demo.yaml", ["train.rw.output_dir=/tmp/x"])
+    with pytest.raises(SaroError, match="merge_lora: false"):
+        load_run_config(
+            CONFIGS / "demo.yaml", ["train.rw.use_lora=true", "train.rw.merge_lora=false"]
+        )
+
+
+def test_direct_pairs_sample_with_the_preference_engine_and_policy_unless_set(
+    tmp_path, monkeypatch
+):
+    import saro.datagen.preference.build as build
+    from saro.pipeline.stages import STAGES as REAL
+
+    seen = {}
+
+    def fake(model, cfg, safety_sft, out, progress=True):
+        seen["cfg"] = cfg
+        return {"pairs": 0}
+
+    monkeypatch.setattr(build, "build_direct_dir", fake)
+    stage = next(s for s in REAL if s.name == "direct_pairs")
+    c = load_run_config(CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "seed=3"])
+    stage.run(Run(c, tmp_path))
+    assert (seen["cfg"].engine, seen["cfg"].seed) == ("vllm", 3)
+    assert c.direct.engine is None and c.direct.seed == 0  # the user's config is not changed
+    c = load_run_config(CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "direct.engine=hf"])
+    stage.run(Run(c, tmp_path))
+    assert seen["cfg"].engine == "hf"

@@ -86,7 +86,9 @@ def direct(
         ..., "--safety-sft", help="The Safety-SFT file of a RIT-D build (rit/safety_sft.jsonl)."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory."),
-    config: Path = typer.Option(None, "--config", "-c", help="YAML config (the direct section)."),
+    config: Path = typer.Option(
+        None, "--config", "-c", help="YAML file with the keys of a run config's direct section."
+    ),
     set_: list[str] = typer.Option(None, "--set", help="Override, e.g. n=4 (repeatable)."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:

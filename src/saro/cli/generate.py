@@ -1,4 +1,4 @@
-"""``saro generate``: completions for a source's prompts (see :mod:`saro.engines.factory`)."""
+"""``saro generate``: completions for a source's prompts (see :mod:`saro.engines.generation`)."""
 
 from __future__ import annotations
 

@@ -86,7 +86,9 @@ class VLLMEngine(BaseEngine):
         self._llm: Any = None
 
     def count_tokens(self, text: str) -> int | None:
-        tok = self.llm.get_tokenizer()
+        if self._llm is None:  # never load a model just to count (cached evaluations)
+            return None
+        tok = self._llm.get_tokenizer()
         return len(tok(text, add_special_tokens=False)["input_ids"]) if text else 0
 
     def identity(self) -> str:

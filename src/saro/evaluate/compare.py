@@ -8,7 +8,7 @@ For each suite, each directory's headline value, its delta against the first dir
 exact McNemar test on the prompts both directories scored: the samples are matched by prompt
 id and each contributes a 0/1 outcome (attack succeeded / refused / correct). Only discordant
 pairs carry information, so ``p = P(Binomial(b + c, 1/2) <= min(b, c))``, doubled and capped at
-1. Prompt selection is seeded, so two runs with the same suite, limit and seed hold the same
+1. Prompt selection is seeded, so two runs with the same suite, limit and split seed hold the same
 prompts and every pair matches.
 """
 

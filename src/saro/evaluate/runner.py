@@ -106,7 +106,7 @@ def evaluate(
         (suite, suite.prompts(limits.get(suite.name, limit), split_seed)) for suite in suite_objs
     ]
     eng = _engine(model, engine, engine_options or {})
-    previous = check_eval_dir(out, eng.identity(), force=force)
+    previous = check_eval_dir(out, eng.identity(), force=force, split_seed=split_seed)
     config = {
         "schema_version": SCHEMA_VERSION,
         "saro_version": __version__,

@@ -44,7 +44,7 @@ def read_metrics(eval_dir: str | Path) -> dict[str, Any]:
     return data
 
 
-def check_eval_dir(out: Path, identity: str, *, force: bool) -> dict[str, Any]:
+def check_eval_dir(out: Path, identity: str, *, force: bool, split_seed: int = 0) -> dict[str, Any]:
     """Return the suites already measured in ``out`` for this model ({} for a fresh dir)."""
     if force or not (out / "metrics.json").exists():
         return {}
@@ -54,6 +54,12 @@ def check_eval_dir(out: Path, identity: str, *, force: bool) -> dict[str, Any]:
     if old.get("engine_identity") not in (None, identity):
         raise SaroError(
             f"{str(out)!r} holds an evaluation of another model ({old.get('model')}).",
+            "Use another --out directory, or --force to replace it.",
+        )
+    if old.get("split_seed", 0) != split_seed:
+        raise SaroError(
+            f"{str(out)!r} holds prompts drawn with split seed {old.get('split_seed', 0)}, "
+            f"not {split_seed}.",
             "Use another --out directory, or --force to replace it.",
         )
     return dict(suites)

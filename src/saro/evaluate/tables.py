@@ -57,7 +57,8 @@ def results_markdown(metrics: dict[str, Any], config: dict[str, Any]) -> str:
         f"# Evaluation of `{config.get('model')}`",
         "",
         f"Engine `{config.get('engine')}`, judges {', '.join(config.get('judges') or []) or '-'}, "
-        f"seed {config.get('seed')}, greedy decoding, eval schema {metrics['schema_version']}. "
+        f"split seed {config.get('split_seed', 0)}, seed {config.get('seed')}, greedy decoding, "
+        f"eval schema {metrics['schema_version']}. "
         "asr and refusal rate: lower is better; accuracy: higher is better.",
         "",
         markdown_table(SUITE_HEADER, [suite_row(n, e) for n, e in suites.items()]),

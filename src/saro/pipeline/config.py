@@ -111,12 +111,19 @@ PIPELINE_KEYS = {
 }
 
 
+# Training keys the pipeline fills in from the run (refused in a train.<arm> section).
+PIPELINE_TRAIN_KEYS = frozenset(
+    {"model_name_or_path", "output_dir", "seed", "stage", "train_file", "train_files", "resume"}
+)
+
+
 def load_run_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:
     """Read, merge and check a run config (every section, every training arm) before any work."""
     data = merge(read_yaml_file(path), parse_set(overrides))
     for section, keys in PIPELINE_KEYS.items():
         for key in keys:
-            if key in (data.get(section) or {}):
+            section_data = data.get(section)
+            if isinstance(section_data, dict) and key in section_data:
                 raise SaroError(
                     f"{path}: {section}.{key} is set by the pipeline from the run's top-level "
                     f"{'split_seed' if key == 'split_seed' else 'seed'}.",
@@ -147,4 +154,16 @@ def check_train_sections(cfg: RunConfig) -> None:
             values["train_file"] = "unused.jsonl"
         else:
             values["train_files"] = ["unused.jsonl"]
-        build_config(a.trainer, values, source=f"train.{key}")
+        config = build_config(a.trainer, values, source=f"train.{key}")
+        if config.use_lora and not config.merge_lora:
+            raise SaroError(
+                f"train.{key} saves a LoRA adapter alone (merge_lora: false), which the next "
+                "stages cannot load as a model.",
+                f"Remove train.{key}.merge_lora (saro run merges adapters into the weights).",
+            )
+        owned = sorted(set(cfg.train.get(key, {})) & PIPELINE_TRAIN_KEYS)
+        if owned:
+            raise SaroError(
+                f"train.{key} sets {', '.join(owned)}, which saro run fills in itself.",
+                "Remove them (the run's seed and paths are used).",
+            )

@@ -14,12 +14,13 @@ RIT_TOKENS, DIRECT_TOKENS = 295, 180  # mean tokens of a templated RIT-D / answe
 Estimate = Callable[[Any], tuple[int, float]]
 
 
-def n_seed(run: Any) -> int:
-    """RIT-D rows the seed teacher gives under the config's kinds and per-kind caps."""
+def n_seed(run: Any, kinds: list[str] | None = None) -> int:
+    """RIT-D rows the seed teacher gives under the config's kinds and per-kind caps (an upper
+    bound: a non-default split seed leaves some traces out), of ``kinds`` if given."""
     from saro.datagen.rit.seed import read_seed_records
 
-    recs = [r for r in read_seed_records() if r["kind"] in run.cfg.rit.kinds]
-    per_kind = Counter(r["kind"] for r in recs)
+    kinds = [k for k in run.cfg.rit.kinds if kinds is None or k in kinds]
+    per_kind = Counter(r["kind"] for r in read_seed_records() if r["kind"] in kinds)
     return int(sum(min(n, run.cfg.rit.kind_limit(k)) for k, n in per_kind.items()))
 
 
@@ -63,7 +64,7 @@ def ppcot_tokens(run: Any) -> float:
 
 def direct_tokens(run: Any) -> float:
     d = run.cfg.direct
-    return min(n_seed(run), d.limit or float("inf")) * d.n * d.max_new_tokens * 0.6
+    return min(n_seed(run, d.kinds), d.limit or float("inf")) * d.n * d.max_new_tokens * 0.6
 
 
 def eval_tokens(run: Any) -> float:

@@ -37,6 +37,19 @@ def finished(run: Run, stage: Stage) -> bool:
     return bool(skipped) or not missing_outputs(run, stage)
 
 
+def check_inputs(run: Run, stage: Stage, stages: tuple[Stage, ...]) -> None:
+    """Refuse to start ``stage`` while a file it reads is missing; name the stage that writes it."""
+    for f in stage.reads:
+        if not run.path(f).exists():
+            producer = next((s.name for s in stages if f in s.writes), None)
+            raise SaroError(
+                f"Stage {stage.name} needs {f}, which is not in {run.dir}.",
+                f"Run stage {producer} first (saro run ... --from {producer})."
+                if producer
+                else "Restore that file.",
+            )
+
+
 def run_pipeline(
     cfg: RunConfig,
     out: str | Path,
@@ -77,6 +90,7 @@ def run_pipeline(
         if finished(run, s) and s.name not in forced:
             echo(f"[skip] {s.name}: done")
             continue
+        check_inputs(run, s, stages)
         echo(f"[run ] {s.name}: {s.describe}")
         t0 = time.time()
         run.mark(s.name, "running", 0.0)

@@ -100,7 +100,9 @@ def _pref(which: str) -> Callable[[Run], dict[str, Any]]:
 def _direct(run: Run) -> dict[str, Any]:
     from saro.datagen.preference.build import build_direct_dir
 
-    cfg = dataclasses.replace(run.cfg.direct, seed=run.cfg.seed)
+    d, p = run.cfg.direct, run.cfg.pref
+    cfg = dataclasses.replace(d, seed=run.cfg.seed, engine=d.engine or p.sampling.engine,
+                              policy=d.policy or p.policy)  # fmt: skip
     card = build_direct_dir(
         run.model_path("base"), cfg, run.path("rit", "safety_sft.jsonl"),
         run.path("pref", "direct"), progress=run.progress,
@@ -124,6 +126,10 @@ def _train(a: Arm) -> Callable[[Run], dict[str, Any]]:
             **({"train_file": files[0]} if a.trainer == "sft" else {"train_files": files}),
         }
         values["resume"] = last_checkpoint(out) is not None
+        # a finished run whose model files are gone is trained again, not reported as done
+        gone = any(not run.path(f).exists() for f in model_files(a.key))
+        if gone and (out / "run.json").exists() and not values["resume"]:
+            values["overwrite"] = True
         config = build_config(a.trainer, values, source=f"train.{a.key}")
         if a.trainer == "sft":
             from saro.train.sft import main

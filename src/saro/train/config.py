@@ -22,7 +22,7 @@ from typing import Any
 
 from trl import DPOConfig, SFTConfig
 
-from saro.config import check_keys, check_value, parse_set, read_yaml_file
+from saro.config import check_keys, check_value, merge, parse_set, read_yaml_file
 from saro.errors import SaroError
 from saro.train.speed import LOSS_HEADS
 
@@ -287,11 +287,12 @@ def build_config(kind: str, values: dict[str, Any], *, source: str = "config") -
     check_keys(values, known, source, f"Run `saro train {kind} --help-keys` to list the keys.")
     hints = _hints(cls)
     for key, value in values.items():
-        if key in hints and value is not None:
-            check_value(key, value, hints[key], source)
-    values = {  # `save_strategy: no` in a YAML file arrives as False
-        k: ("no" if v is False and k.endswith("_strategy") else v) for k, v in values.items()
-    }
+        hint = hints.get(key)
+        if hint is None or value is None:
+            continue
+        if isinstance(value, str) and typing.get_origin(hint) is list:
+            continue  # TRL takes one string where it types a list (loss_type: sigmoid)
+        check_value(key, value, hint, source)
     if "use_cpu" not in values and not _has_accelerator():
         # Without it, processes started by torchrun on a CPU machine do not join one gloo group
         # (accelerate treats each as a lone process), and bf16 configs are refused outright.
@@ -306,8 +307,7 @@ def load_config(
     kind: str, path: str | Path | None = None, overrides: list[str] | None = None, **extra: Any
 ) -> Any:
     """Load ``path`` (YAML), apply ``key=value`` overrides and keyword values, and validate."""
-    values = read_yaml_file(path) if path else {}
-    values.update(parse_set(overrides))
+    values = merge(read_yaml_file(path) if path else {}, parse_set(overrides))
     values.update(extra)
     return build_config(kind, values, source=str(path) if path else "config")
 

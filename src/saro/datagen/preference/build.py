@@ -121,7 +121,7 @@ def build_direct_dir(
     from saro.policy import Policy
 
     out = Path(out_dir)
-    engine = engine or build_engine(cfg.engine, model)
+    engine = engine or build_engine(cfg.engine or "hf", model)
     acceptor = acceptor or Acceptor(Policy.load(cfg.policy).ids, reasoning=False)
     pairs, rollouts, counts = build_direct_pairs(engine, safety_sft, cfg, acceptor, progress)
     write_jsonl(out / "pairs.jsonl", pairs)

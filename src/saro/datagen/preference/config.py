@@ -46,15 +46,15 @@ class PPCotConfig:
     """Process-level (stepwise reflection) settings.
 
     Attributes:
-        steps: ``first`` (k=1), ``sampled`` (one random k per rollout) or ``all`` (every k up to
-            ``max_steps``).
+        steps: ``first`` (k=1), ``sampled`` (one random k per rollout), ``all`` (every k up to
+            ``max_steps``) or an integer k.
         max_steps: Cap on k for ``all``.
         chosen_samples: Continuations sampled per (rollout, k) until the judge accepts one.
         max_rollouts: Use at most this many rejected rollouts.
         kinds: Prompt kinds whose rejected rollouts become process pairs.
     """
 
-    steps: str = "sampled"
+    steps: str | int = "sampled"
     max_steps: int = 3
     chosen_samples: int = 3
     max_rollouts: int | None = None
@@ -74,9 +74,11 @@ class PrefConfig:
         prefill_tries: Prefilled continuations tried per prompt before giving up.
         ppcot: Process-pair settings.
         policy: Policy file (None: packaged default).
-        seed: Seed for prompt choice and sampling (``saro run`` sets it from the run's seed).
-        split_seed: Seed of the prompt and attack splits the training prompts come from
-            (``saro run`` sets it from the run's ``split_seed``).
+        seed: Seed for sampling, for which training attack wraps which jailbreak prompt and for
+            the prefilled openings (``saro run`` sets it from the run's seed).
+        split_seed: Seed of the prompt and attack splits the training prompts come from: each
+            kind takes the first ``limit`` prompts of its train split (``saro run`` sets it from
+            the run's ``split_seed``).
     """
 
     prompts: dict[str, Any] = field(
@@ -108,8 +110,10 @@ class DirectConfig:
         temperature: Sampling temperature.
         max_new_tokens: Cap per sample.
         limit: Use a seeded sample of this many prompts (None: all of the kinds' prompts).
-        engine: Engine name for the starting model (``hf``, ``vllm``, ``openai``).
-        policy: Policy file (None: packaged default).
+        engine: Engine name for the starting model (``hf``, ``vllm``, ``openai``); None: in
+            ``saro run`` the ``pref`` section's sampling engine, alone ``hf``.
+        policy: Policy file; None: in ``saro run`` the ``pref`` section's policy, alone the
+            packaged default.
         seed: Seed for the prompt sample and sampling (``saro run`` sets it from the run's seed).
     """
 
@@ -118,6 +122,6 @@ class DirectConfig:
     temperature: float = 1.0
     max_new_tokens: int = 160
     limit: int | None = None
-    engine: str = "hf"
+    engine: str | None = None
     policy: str | None = None
     seed: int = 0

@@ -2,7 +2,7 @@
 
 Usage::
 
-    saro data opcot --model runs/demo/rw --config configs/data/pref.yaml --out runs/demo/opcot
+    saro data opcot --model runs/demo/models/rw --config configs/data/pref.yaml --out runs/x/opcot
 
 For each training prompt the policy model samples ``n`` reasoning responses, each judged
 (:mod:`saro.datagen.preference.rollouts`), and pairs are formed per kind: harmful/jailbreak safe

@@ -2,7 +2,7 @@
 
 Usage::
 
-    saro data ppcot --model runs/demo/rw --config configs/data/pref.yaml --out runs/demo/ppcot
+    saro data ppcot --model runs/demo/models/rw --config configs/data/pref.yaml --out runs/x/ppcot
 
 Take a rejected rollout (unsafe on a harmful/jailbreak prompt, or over-refusing on a benign
 one), split its reasoning into steps and, for a step index k:
