@@ -217,3 +217,11 @@ def test_direct_pairs_sample_with_the_preference_engine_and_policy_unless_set(
     c = load_run_config(CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "direct.engine=hf"])
     stage.run(Run(c, tmp_path))
     assert seen["cfg"].engine == "hf"
+
+
+def test_each_arm_trains_under_a_stage_name_its_trainer_accepts():
+    from saro.train.config import STAGE_KINDS
+
+    for a in ROSTER:
+        if a.trained:
+            assert STAGE_KINDS[a.stage] == a.trainer, a.key
