@@ -66,6 +66,15 @@ def eval_command(
     max_new_tokens: int = typer.Option(
         None, "--max-new-tokens", min=1, help="Token budget (default: per suite, 384 for most)."
     ),
+    max_reasoning_tokens: int = typer.Option(
+        None,
+        "--max-reasoning-tokens",
+        min=1,
+        help="Budget forcing: reasoning budget; an unfinished reasoning is closed and answered.",
+    ),
+    max_answer_tokens: int = typer.Option(
+        None, "--max-answer-tokens", min=1, help="Budget forcing: the answer's own budget."
+    ),
     split_seed: int = typer.Option(
         0,
         "--split-seed",
@@ -84,6 +93,7 @@ def eval_command(
     Writes DIR/samples/<suite>.jsonl, DIR/metrics.json and DIR/results.md (docs/eval.md).
     Reruns regenerate nothing (generation cache).
     """
+    from saro.engines.forcing import budget_of
     from saro.evaluate import evaluate, file_suite, parse_suites
     from saro.evaluate.suites import DEFAULT_SUITES
     from saro.evaluate.tables import SUITE_HEADER, suite_row
@@ -112,6 +122,7 @@ def eval_command(
         engine=engine,
         judges=judges,
         max_new_tokens=max_new_tokens,
+        budget=budget_of(max_reasoning_tokens, max_answer_tokens),
         seed=seed,
         split_seed=split_seed,
         system=system,

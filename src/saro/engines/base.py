@@ -49,6 +49,8 @@ class Completion:
             ``error`` (the back-end failed for this job after retries; ``text`` is empty).
         index: Sample index within the request (0..n-1).
         cached: True when served from the generation cache.
+        forced: True when budget forcing closed the reasoning to get an answer
+            (:mod:`saro.engines.forcing`).
     """
 
     text: str
@@ -57,10 +59,12 @@ class Completion:
     finish_reason: str = "stop"
     index: int = 0
     cached: bool = False
+    forced: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("cached")
+        d.pop("forced")  # a property of an assembled response, never of one cached pass
         return d
 
 

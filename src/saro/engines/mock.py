@@ -34,6 +34,9 @@ class MockEngine(BaseEngine):
     def identity(self) -> str:
         return f"mock:{self.model}"
 
+    def count_tokens(self, text: str) -> int | None:
+        return len(text.split())  # the mock's tokens are words
+
     def render(self, request: ChatRequest) -> str:
         """A ChatML-like rendering, so builders that store templated text can be tested."""
         turns = "".join(

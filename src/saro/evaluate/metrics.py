@@ -119,6 +119,7 @@ def token_metrics(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "mean_reasoning_tokens": _mean([r.get("reasoning_tokens") for r in records]),
         "mean_completion_tokens": _mean([r.get("completion_tokens") for r in records]),
         "truncated_rate": _mean([int(r.get("finish_reason") == "length") for r in records]),
+        "forced_rate": _mean([int(bool(r.get("forced"))) for r in records]),
         "with_reasoning_rate": _mean([int(bool(r.get("reasoning"))) for r in records]),
     }
 

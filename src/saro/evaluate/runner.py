@@ -26,6 +26,7 @@ from typing import Any
 
 from saro import __version__
 from saro.engines import BaseEngine, ChatRequest
+from saro.engines.forcing import Budget, generate_with_budget
 from saro.errors import SaroError
 from saro.evaluate.loglik import score_multiple_choice
 from saro.evaluate.metrics import SCHEMA_VERSION, suite_metrics
@@ -49,6 +50,7 @@ def evaluate(
     engine: str = "hf",
     judges: Sequence[str] = ("refusal",),
     max_new_tokens: int | None = None,
+    budget: Budget | None = None,
     seed: int = 0,
     split_seed: int = 0,
     system: str | None = None,
@@ -69,6 +71,9 @@ def evaluate(
         judges: Safety judge specs for harmful and benign suites; the first gives the headline.
             Accuracy suites always use their own task judge.
         max_new_tokens: Generation budget for every suite (default: each suite's own).
+        budget: Budget forcing (:mod:`saro.engines.forcing`): reasoning and answer get their
+            own token budgets and an unfinished reasoning is closed to force an answer;
+            replaces ``max_new_tokens`` for generating suites. None: one plain budget.
         seed: Generation seed (decoding is greedy, so it matters only for sampling engines).
         split_seed: Seed of the prompt and attack splits the suites draw their held-out prompts
             from (the training side of the same splits is what a run with this split seed
@@ -114,6 +119,7 @@ def evaluate(
         "engine": eng.name,
         "engine_identity": eng.identity(),
         "judges": [j.spec or j.name for j in safety_judges],
+        "budget": {"reasoning": budget.reasoning, "answer": budget.answer} if budget else None,
         "seed": seed,
         "split_seed": split_seed,
         "system": system,
@@ -126,13 +132,14 @@ def evaluate(
         eng,
         [(s, p) for s, p in planned if s.mode != "loglik"],
         max_new_tokens,
+        budget,
         seed,
         system,
         progress,
     )
     for suite, prompts in planned:
         start = time.perf_counter()
-        budget = max_new_tokens or suite.max_new_tokens
+        limit_tokens = max_new_tokens or suite.max_new_tokens
         _say(progress, f"[{suite.name}] {len(prompts)} prompts ({suite.mode})")
         if suite.mode == "loglik":
             records = score_multiple_choice(
@@ -151,7 +158,7 @@ def evaluate(
         config["suites"][suite.name] = {
             "n": len(records),
             "mode": suite.mode,
-            "max_new_tokens": budget if suite.mode == "generate" else None,
+            "max_new_tokens": limit_tokens if suite.mode == "generate" and not budget else None,
             "template": suite.template,
             "description": suite.description,
         }
@@ -192,6 +199,7 @@ def _generate_all(
     eng: BaseEngine,
     planned: list[tuple[Suite, list]],
     max_new_tokens: int | None,
+    budget: Budget | None,
     seed: int,
     system: str | None,
     progress: bool,
@@ -205,15 +213,21 @@ def _generate_all(
     groups: dict[int, list[tuple[Suite, list[str]]]] = {}
     for suite, prompts in planned:
         turns = [suite.template.replace("{text}", p.text) for p in prompts]
-        groups.setdefault(max_new_tokens or suite.max_new_tokens, []).append((suite, turns))
+        key = 0 if budget else max_new_tokens or suite.max_new_tokens  # forcing: one group
+        groups.setdefault(key, []).append((suite, turns))
     out: dict[str, tuple[list[str], list]] = {}
-    for budget, group in groups.items():
+    for key, group in groups.items():
         requests = [ChatRequest.user(t, system=system) for _, turns in group for t in turns]
         names = ", ".join(s.name for s, _ in group)
-        _say(progress, f"generating {len(requests)} responses ({names}; {budget} tokens max)")
-        outputs = eng.generate(
-            requests, temperature=0.0, max_new_tokens=budget, seed=seed, progress=progress
-        )
+        if budget:
+            caps = f"reasoning {budget.reasoning} + answer {budget.answer} tokens max, forced"
+            _say(progress, f"generating {len(requests)} responses ({names}; {caps})")
+            outputs = generate_with_budget(eng, requests, budget, seed=seed, progress=progress)
+        else:
+            _say(progress, f"generating {len(requests)} responses ({names}; {key} tokens max)")
+            outputs = eng.generate(
+                requests, temperature=0.0, max_new_tokens=key, seed=seed, progress=progress
+            )
         start = 0
         for suite, turns in group:
             out[suite.name] = (turns, outputs[start : start + len(turns)])
@@ -248,6 +262,7 @@ def _records(
                 "answer": parsed.answer,
                 "well_formed": parsed.well_formed,
                 "finish_reason": c.finish_reason,
+                "forced": c.forced,
                 "prompt_tokens": c.prompt_tokens,
                 "completion_tokens": c.completion_tokens,
                 "answer_tokens": answer_tok,

@@ -29,6 +29,9 @@ class EvalConfig:
         limit: Prompts per suite (None: each suite's default).
         limits: Per-suite prompt counts overriding ``limit``, e.g. ``{gsm8k: 10}``.
         max_new_tokens: Generation budget (None: each suite's default).
+        max_reasoning_tokens: Budget forcing: the reasoning's budget; an unfinished reasoning is
+            closed and the answer generated (set with ``max_answer_tokens``; None: off).
+        max_answer_tokens: Budget forcing: the answer's own budget.
         judges: Safety judge specs; the first gives the headline numbers.
         models: Which models to evaluate (keys of the roster).
         engine: Generation engine for evaluation (``hf`` or ``vllm``).
@@ -40,6 +43,8 @@ class EvalConfig:
     limit: int | None = None
     limits: dict[str, int] = field(default_factory=dict)
     max_new_tokens: int | None = None
+    max_reasoning_tokens: int | None = None
+    max_answer_tokens: int | None = None
     judges: list[str] = field(default_factory=lambda: ["refusal"])
     models: list[str] = field(default_factory=lambda: list(MODELS))
     engine: str = "hf"

@@ -143,6 +143,7 @@ def _train(a: Arm) -> Callable[[Run], dict[str, Any]]:
 
 def _eval(key: str) -> Callable[[Run], dict[str, Any]]:
     def stage(run: Run) -> dict[str, Any]:
+        from saro.engines.forcing import budget_of
         from saro.evaluate.runner import evaluate
 
         e = run.cfg.eval
@@ -157,6 +158,7 @@ def _eval(key: str) -> Callable[[Run], dict[str, Any]]:
             engine=e.engine,
             judges=e.judges,
             max_new_tokens=e.max_new_tokens,
+            budget=budget_of(e.max_reasoning_tokens, e.max_answer_tokens),
             seed=run.cfg.seed,
             split_seed=run.cfg.split_seed,
             progress=run.progress,

@@ -28,7 +28,11 @@ class SamplingConfig:
         n: Responses per prompt.
         temperature: Sampling temperature.
         top_p: Nucleus sampling.
-        max_new_tokens: Cap per response.
+        max_new_tokens: Cap per response (without budget forcing).
+        max_reasoning_tokens: Budget forcing (:mod:`saro.engines.forcing`): the reasoning's
+            budget; an unfinished reasoning is closed and answered, so no rollout is left
+            without an answer (set with ``max_answer_tokens``; None: off).
+        max_answer_tokens: Budget forcing: the answer's own budget.
         max_samples: Budget: total responses this build may generate (n x prompts).
         engine: Engine name for the policy model (``hf``, ``vllm``, ``openai``).
     """
@@ -37,6 +41,8 @@ class SamplingConfig:
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 320
+    max_reasoning_tokens: int | None = None
+    max_answer_tokens: int | None = None
     max_samples: int = 4000
     engine: str = "hf"
 

@@ -133,4 +133,5 @@ def rollout_record(r: Rollout) -> dict[str, Any]:
         "label": r.label,
         "reason": r.reason,
         "origin": r.origin,
+        "forced": bool(r.meta.get("forced")),
     }

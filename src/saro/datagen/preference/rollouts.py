@@ -23,6 +23,7 @@ from typing import Any
 from saro.datagen.accept import Acceptor
 from saro.datagen.preference.config import SamplingConfig
 from saro.engines.base import BaseEngine, ChatRequest
+from saro.engines.forcing import budget_of, generate_with_budget
 from saro.errors import SaroError
 from saro.records import Prompt
 from saro.store import read_jsonl
@@ -146,15 +147,15 @@ def sample_rollouts(
 ) -> list[Rollout]:
     """Sample ``cfg.n`` responses per prompt from the policy model and classify each."""
     check_budget(len(prompts), cfg)
-    outs = engine.generate(
-        [ChatRequest.user(p.text) for p in prompts],
-        n=cfg.n,
-        temperature=cfg.temperature,
-        top_p=cfg.top_p,
-        max_new_tokens=cfg.max_new_tokens,
-        seed=seed,
-        progress=progress,
-    )
+    requests = [ChatRequest.user(p.text) for p in prompts]
+    sampling = {"n": cfg.n, "temperature": cfg.temperature, "top_p": cfg.top_p, "seed": seed}
+    budget = budget_of(cfg.max_reasoning_tokens, cfg.max_answer_tokens)
+    if budget:
+        outs = generate_with_budget(engine, requests, budget, progress=progress, **sampling)
+    else:
+        outs = engine.generate(
+            requests, max_new_tokens=cfg.max_new_tokens, progress=progress, **sampling
+        )
     flat = [(p, c) for p, comps in zip(prompts, outs, strict=True) for c in comps]
     return classify(flat, acceptor)
 
@@ -175,5 +176,6 @@ def classify(
     rollouts = []
     for (p, c), (ok, reason) in zip(pairs, verdicts, strict=True):
         label = "chosen" if ok else "rejected" if reason in REJECTED_REASONS else "neither"
-        rollouts.append(Rollout(p, c.text, c.completion_tokens, label, reason, origin))
+        meta = {"forced": True} if getattr(c, "forced", False) else {}
+        rollouts.append(Rollout(p, c.text, c.completion_tokens, label, reason, origin, meta))
     return rollouts
