@@ -71,7 +71,9 @@ def eval_tokens(run: Any) -> float:
     e = run.cfg.eval
     gen_suites = [s for s in e.suites if s not in ("arc_easy", "mmlu")]
     prompts = sum(e.limits.get(s, e.limit or 30) for s in gen_suites)
-    return prompts * (e.max_new_tokens or 256) * 0.7
+    forced = e.max_reasoning_tokens and e.max_answer_tokens
+    per_prompt = e.max_reasoning_tokens + e.max_answer_tokens if forced else e.max_new_tokens or 256
+    return prompts * per_prompt * 0.7
 
 
 def gen(tokens_of: Callable[[Any], float]) -> Estimate:
