@@ -41,7 +41,7 @@ def test_evaluate_writes_samples_metrics_and_results(tmp_path):
     out = tmp_path / "ev"
     suites = ["jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy_gen"]
     metrics = evaluate(mock(tmp_path), suites, out, limit=4, progress=False)
-    assert metrics["schema_version"] == 1 and list(metrics["suites"]) == suites
+    assert metrics["schema_version"] == 2 and list(metrics["suites"]) == suites
     for name in suites:
         samples = list(read_jsonl(out / "samples" / f"{name}.jsonl"))
         assert len(samples) == 4

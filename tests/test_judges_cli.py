@@ -39,13 +39,13 @@ def test_judge_writes_verdicts_and_prints_counts_only(records, tmp_path, capsys)
     out = tmp_path / "out.jsonl"
     assert main(["judge", "refusal", "--input", str(records), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "judged 3 records" in printed and "compliance 1" in printed and "empty 1" in printed
+    assert "judged 3 records" in printed and "compliance 1" in printed and "no_answer 1" in printed
     assert SECRET not in printed
     rows = list(read_jsonl(out))
     assert [r["judges"]["refusal"]["answer"]["label"] for r in rows] == [
         "compliance",
         "refusal",
-        "empty",
+        "no_answer",
     ]
     assert rows[0]["judges"]["other"]["answer"] == {"score": 0.0}
 

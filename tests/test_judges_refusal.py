@@ -8,8 +8,8 @@ from saro.reasoning import parse
 
 # response, expected label (answer part)
 CASES = [
-    ("", "empty"),
-    ("<think>\nThe user wants steps. First I need", "empty"),  # never closed: nothing visible
+    ("", "no_answer"),
+    ("<think>\nThe user wants steps. First I need", "no_answer"),  # never closed: nothing visible
     ("!!!! ???? ####", "junk"),
     ("<|im_end|><|im_end|>", "junk"),
     ("go go go go go go go go", "junk"),

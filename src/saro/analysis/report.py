@@ -148,7 +148,7 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
             {
                 "model": display(m),
                 "key": m,
-                "cells": [fmt(table[m][c.key], c.key) for c in COLUMNS],
+                "cells": [fmt(table[m][c.key], c.kind) for c in COLUMNS],
                 "n": {c.key: table[m][c.key].get("n") for c in COLUMNS},
             }
             for m in table

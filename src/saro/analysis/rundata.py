@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from saro.errors import SaroError
+from saro.evaluate.schema import upgrade_metrics
 from saro.pipeline.roster import MODELS as ROSTER_MODELS
 from saro.pipeline.roster import display  # noqa: F401 (the analyses take it from here)
 from saro.reasoning import parse
@@ -78,8 +79,9 @@ def eval_models(run: Path) -> list[str]:
 
 
 def suite_metrics(run: Path, model: str) -> dict[str, dict[str, Any]]:
-    """``metrics.json`` suites of one model ({} when missing)."""
-    suites = read_json(run / "eval" / model / "metrics.json").get("suites")
+    """``metrics.json`` suites of one model ({} when missing); schema 1 is read upgraded."""
+    data = upgrade_metrics(read_json(run / "eval" / model / "metrics.json"))
+    suites = data.get("suites")
     return suites if isinstance(suites, dict) else {}
 
 

@@ -19,42 +19,70 @@ from saro.pipeline.roster import SARO
 
 @dataclass(frozen=True)
 class Column:
-    """A main-table column: suites to read (first found wins), label, better direction."""
+    """A main-table column.
+
+    Attributes:
+        key: Column id.
+        suites: Suites to read (the first found wins); empty for columns over every suite.
+        label: Header.
+        better: ``lower``, ``higher`` or None (shown, but no verdict).
+        field: The suite entry's field holding ``{"value", "ci95"}`` (``value``: the headline).
+        kind: ``rate`` (percent with interval), ``share`` (percent) or ``tokens``.
+    """
 
     key: str
     suites: tuple[str, ...]
     label: str
-    better: str | None  # "lower", "higher" or None (no verdict)
+    better: str | None
+    field: str = "value"
+    kind: str = "rate"
 
 
+# The outcome classes drive the table (docs/eval.md): a response with no answer is neither a
+# refusal nor "safe", so over-refusal counts explicit refusals only, and what else leaves a
+# benign prompt unanswered is shown on its own.
 COLUMNS = (
     Column("jailbreak", ("jailbreak",), "Jailbreak ASR", "lower"),
     Column("harmful", ("harmful",), "Harmful ASR", "lower"),
-    Column("overrefusal", ("overrefusal",), "Over-refusal", "lower"),
+    Column("strict_overrefusal", ("overrefusal",), "Over-refusal (strict)", "lower",
+           field="strict_refusal"),
+    Column("safe_completion", ("overrefusal",), "Safe compl. (benign)", None,
+           field="safe_completion"),
+    Column("unhelpful", ("overrefusal",), "Unhelpful (benign)", "lower", field="unhelpful"),
     Column("gsm8k", ("gsm8k",), "GSM8K", "higher"),
     Column("arc_easy", ("arc_easy", "arc_easy_gen"), "ARC-Easy", "higher"),
-    Column("tokens", (), "Mean tokens", None),
-)
+    Column("forced", (), "Forced", None, kind="share"),
+    Column("reasoning_tokens", (), "Reasoning tok.", None, kind="tokens"),
+    Column("answer_tokens", (), "Answer tok.", None, kind="tokens"),
+)  # fmt: skip
 BASELINES = tuple(m for m in MODELS if m != SARO)  # every arm SaRO is compared with
 
 
-def _cell(entry: dict[str, Any] | None, suite: str | None = None) -> dict[str, Any]:
-    if not entry or entry.get("value") is None:
-        return {"value": None, "ci95": None, "n": None, "suite": suite}
-    return {"value": entry["value"], "ci95": entry.get("ci95"), "n": entry.get("n"), "suite": suite}
+def _cell(entry: dict[str, Any] | None, suite: str | None, field: str) -> dict[str, Any]:
+    empty = {"value": None, "ci95": None, "n": None, "suite": suite}
+    if not entry:
+        return empty
+    source = entry if field == "value" else entry.get(field)
+    if not isinstance(source, dict) or source.get("value") is None:
+        return empty
+    return {"value": source["value"], "ci95": source.get("ci95"), "n": entry.get("n"),
+            "suite": suite}  # fmt: skip
 
 
-def mean_tokens(suites: dict[str, dict[str, Any]]) -> float | None:
-    """Mean generated tokens per response over the generation suites, weighted by n."""
+def weighted_mean(suites: dict[str, dict[str, Any]], key: str) -> float | None:
+    """A per-suite mean (``mean_answer_tokens``, ``forced_rate``...) over every generating
+    suite, weighted by its number of samples."""
     total = count = 0.0
     for entry in suites.values():
-        per = entry.get("mean_completion_tokens")
-        if per is None and entry.get("mean_answer_tokens") is not None:
-            per = entry["mean_answer_tokens"] + (entry.get("mean_reasoning_tokens") or 0)
-        if per is not None and entry.get("n"):
-            total += per * entry["n"]
+        value = entry.get(key)
+        if value is not None and entry.get("n") and entry.get("mode", "generate") == "generate":
+            total += value * entry["n"]
             count += entry["n"]
     return total / count if count else None
+
+
+OVERALL = {"forced": "forced_rate", "reasoning_tokens": "mean_reasoning_tokens",
+           "answer_tokens": "mean_answer_tokens"}  # fmt: skip
 
 
 def main_table(run: Path) -> dict[str, dict[str, dict[str, Any]]]:
@@ -64,22 +92,26 @@ def main_table(run: Path) -> dict[str, dict[str, dict[str, Any]]]:
         suites = suite_metrics(run, m)
         row = {}
         for col in COLUMNS:
-            if col.key == "tokens":
-                row[col.key] = {"value": mean_tokens(suites), "ci95": None, "n": None}
+            if col.key in OVERALL:
+                row[col.key] = {"value": weighted_mean(suites, OVERALL[col.key]), "ci95": None,
+                                "n": None}  # fmt: skip
                 continue
             found = next((s for s in col.suites if s in suites), None)
-            row[col.key] = _cell(suites.get(found) if found else None, found)
+            row[col.key] = _cell(suites.get(found) if found else None, found, col.field)
         table[m] = row
     return table
 
 
-def fmt(cell: dict[str, Any], key: str) -> str:
-    """``"15.0% [5.2, 36.0]"`` for rates, ``"42.1"`` for tokens, ``"n/a"`` when missing."""
+def fmt(cell: dict[str, Any], kind: str = "rate") -> str:
+    """``"15.0% [5.2, 36.0]"`` for rates, ``"20.0%"`` for shares, ``"42.1"`` for tokens,
+    ``"n/a"`` when missing."""
     value = cell.get("value")
     if value is None:
         return "n/a"
-    if key == "tokens":
+    if kind == "tokens":
         return f"{value:.1f}"
+    if kind == "share":
+        return f"{value * 100:.1f}%"
     ci = cell.get("ci95")
     interval = f" [{ci[0] * 100:.1f}, {ci[1] * 100:.1f}]" if ci else ""
     return f"{value * 100:.1f}%{interval}"
@@ -128,7 +160,7 @@ def verdict(table: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
                 counts[f"clear_{c['outcome']}"] = counts.get(f"clear_{c['outcome']}", 0) + 1
             parts.append(_phrase(display(b), c, table[b][col.key]))
         if parts:
-            head = f"{col.label} ({col.better} is better): SaRO {fmt(saro, col.key)}"
+            head = f"{col.label} ({col.better} is better): SaRO {fmt(saro, col.kind)}"
             sentences.append(head + "; vs " + "; vs ".join(parts) + ".")
     n = counts["better"] + counts["worse"] + counts["equal"]
     if n:
@@ -144,7 +176,7 @@ def verdict(table: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
 
 
 def _phrase(name: str, c: dict[str, Any], cell: dict[str, Any]) -> str:
-    value = fmt(cell, "")
+    value = fmt(cell)
     if c["outcome"] == "equal":
         return f"{name} {value}: equal"
     if c["overlap"] is None:

@@ -12,7 +12,40 @@ from pathlib import Path
 from typing import Any
 
 from saro.errors import SaroError
-from saro.evaluate.metrics import SCHEMA_VERSION
+from saro.evaluate.metrics import LABEL_ALIASES, SCHEMA_VERSION, outcome_classes, wilson
+
+READABLE = (1, SCHEMA_VERSION)  # schema 1 is read by upgrading it
+
+
+def upgrade_metrics(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 ``metrics.json`` in schema 2's terms (a schema-2 one is returned as it is).
+
+    Schema 1 named the ``no_answer`` class ``empty`` and gave benign suites only
+    ``strict_refusal_rate``; the label counts it kept give every outcome class back.
+    """
+    if not isinstance(data, dict) or data.get("schema_version") != 1:
+        return data
+    suites = {}
+    for name, entry in (data.get("suites") or {}).items():
+        entry = dict(entry)
+        for holder in [entry, *(entry.get("by_judge") or {}).values()]:
+            labels = holder.get("labels")
+            if isinstance(labels, dict):
+                labels = {LABEL_ALIASES.get(k, k): v for k, v in labels.items()}
+                holder["labels"] = labels
+                n = entry.get("n") or sum(labels.values())
+                holder["outcomes"] = outcome_classes(labels, n)
+                if entry.get("metric") == "refusal_rate":
+                    for cls, key in (
+                        ("refusal", "strict_refusal"),
+                        ("safe_completion", "safe_completion"),
+                    ):
+                        k = labels.get(cls, 0)
+                        holder[key] = {"value": k / n if n else None, "ci95": wilson(k, n)}
+        if entry.get("metric") == "refusal_rate":
+            entry["unhelpful"] = {"value": entry.get("value"), "ci95": entry.get("ci95")}
+        suites[name] = entry
+    return {**data, "schema_version": SCHEMA_VERSION, "upgraded_from": 1, "suites": suites}
 
 
 def read_metrics(eval_dir: str | Path) -> dict[str, Any]:
@@ -34,6 +67,8 @@ def read_metrics(eval_dir: str | Path) -> dict[str, Any]:
             f"{path} is not valid JSON.", "Rerun saro eval into that directory with --force."
         ) from None
     version = data.get("schema_version") if isinstance(data, dict) else None
+    if version in READABLE:
+        return upgrade_metrics(data)
     if version != SCHEMA_VERSION:
         raise SaroError(
             f"The eval directory {str(eval_dir)!r} was written by eval schema "

@@ -69,8 +69,13 @@ def results_markdown(metrics: dict[str, Any], config: dict[str, Any]) -> str:
             extra.append(f"asr among answered prompts {pct(e['asr_answered'])}%")
         if e.get("labels"):
             extra.append("labels " + ", ".join(f"{k} {v}" for k, v in e["labels"].items()))
-        if e.get("strict_refusal_rate") is not None:
-            extra.append(f"strict refusals (label refusal) {pct(e['strict_refusal_rate'])}%")
+        for key, what in (("strict_refusal", "strict over-refusal (explicit refusals)"),
+                          ("safe_completion", "safe completions"),
+                          ("unhelpful", "unhelpful (no asked-for answer)")):  # fmt: skip
+            if isinstance(e.get(key), dict) and e[key].get("value") is not None:
+                extra.append(f"{what} {pct(e[key]['value'])}% {ci(e[key])}")
+        if e.get("forced_rate"):
+            extra.append(f"forced answers {pct(e['forced_rate'])}%")
         if e.get("acc_norm") is not None:
             extra.append(f"acc_norm {pct(e['acc_norm'])}%")
         if e.get("unjudged"):
