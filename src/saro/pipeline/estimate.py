@@ -54,7 +54,9 @@ def pref_pairs(run: Any) -> int:
 
 def opcot_tokens(run: Any) -> float:
     s = run.cfg.pref.sampling
-    return pref_prompts(run) * s.n * s.max_new_tokens * 0.7
+    forced = s.max_reasoning_tokens and s.max_answer_tokens
+    per_sample = s.max_reasoning_tokens + s.max_answer_tokens if forced else s.max_new_tokens
+    return pref_prompts(run) * s.n * per_sample * 0.7
 
 
 def ppcot_tokens(run: Any) -> float:
