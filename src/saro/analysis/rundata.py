@@ -14,7 +14,10 @@ from typing import Any
 from saro.errors import SaroError
 from saro.evaluate.schema import upgrade_metrics
 from saro.pipeline.roster import MODELS as ROSTER_MODELS
-from saro.pipeline.roster import display  # noqa: F401 (the analyses take it from here)
+from saro.pipeline.roster import (
+    ROSTER,
+    display,  # noqa: F401 (the analyses take it from here)
+)
 from saro.reasoning import parse
 
 # Model keys in table order (the roster, saro.pipeline.roster).
@@ -148,8 +151,8 @@ def base_model_name(run: Path) -> str | None:
             value = holder.get(key)
             if isinstance(value, str) and value:
                 return value
-    # direct DPO and Safety-SFT start from the base model (docs/rundir.md)
-    for stage in ("direct_dpo", "safety_sft"):
+    # arms trained from the base model record it as their starting model (the roster)
+    for stage in (a.key for a in ROSTER if a.start == "base"):
         cfg = read_json(run / "models" / stage / "run.json").get("config") or {}
         value = cfg.get("model_name_or_path") if isinstance(cfg, dict) else None
         if isinstance(value, str) and value:

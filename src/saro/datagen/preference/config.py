@@ -8,19 +8,6 @@ from typing import Any
 
 
 @dataclass
-class PromptSpec:
-    """Training prompts of one kind.
-
-    Attributes:
-        source: Source name or local file spec (``train`` split is used).
-        limit: At most this many prompts.
-    """
-
-    source: str
-    limit: int | None = None
-
-
-@dataclass
 class SamplingConfig:
     """How the policy model samples.
 

@@ -32,19 +32,6 @@ class TeacherConfig:
 
 
 @dataclass
-class PromptSet:
-    """Prompts for one kind when a teacher model is used (ignored for the seed teacher).
-
-    Attributes:
-        source: Source name or local file spec.
-        limit: Use at most this many training prompts.
-    """
-
-    source: str
-    limit: int | None = None
-
-
-@dataclass
 class RitConfig:
     """``saro data rit`` settings.
 
