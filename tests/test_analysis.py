@@ -146,8 +146,8 @@ def _load(run, name):
 
 def test_analyze_writes_every_file(analyzed):
     run, summary = analyzed
-    assert set(summary) == {"dpo_curves", "reflection", "cost", "effects"}
-    for name in ("dpo_curves", "reflection", "cost"):
+    assert set(summary) == {"dpo_curves", "reflection", "cost", "effects", "scorecard"}
+    for name in ("dpo_curves", "reflection", "cost", "scorecard"):
         png = run / "analysis" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert summary[name]["png"] == png.name
@@ -165,6 +165,19 @@ def test_effects_match_the_fixture_counts(analyzed, model):
     assert e["jailbreak_asr"]["eval_attacks_seen_in_training"] == 0
     assert e["over_refusal"]["k"] == p["refuse"]
     assert e["copy_rate"]["k"] == p["copy"] and e["copy_rate"]["n"] == 20
+
+
+@pytest.mark.parametrize("model", list(PROFILE))
+def test_the_scorecard_splits_asr_and_unhelpful_by_policy_category(analyzed, model):
+    """Pooled over the categories, the cells give back the headline counts; labelled prompts
+    land in their policy category, the rest under "-"."""
+    card = _load(run := analyzed[0], "scorecard")["models"][model]
+    p = PROFILE[model]
+    assert sum(c["k"] for c in card["asr"].values()) == sum(p["jb"]) + p["harmful"]
+    assert sum(c["n"] for c in card["asr"].values()) == 40
+    assert {"drugs", "fraud"} <= set(card["asr"])
+    assert sum(c["k"] for c in card["unhelpful"].values()) == p["refuse"]
+    assert (run / "analysis" / "scorecard.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_reflection_numbers(analyzed):

@@ -259,3 +259,15 @@ def test_an_eval_dir_of_another_split_seed_is_not_mixed_into(tmp_path):
                        progress=False)  # fmt: skip
     assert set(metrics["suites"]) == {"overrefusal"}
     assert json.loads((out / "config.json").read_text())["split_seed"] == 1
+
+
+def test_safety_samples_carry_their_policy_category_and_metrics_split_by_it(tmp_path):
+    from saro.policy import Policy
+
+    metrics = evaluate(mock(tmp_path), ["harmful"], tmp_path / "ev", limit=6, progress=False)
+    records = list(read_jsonl(tmp_path / "ev" / "samples" / "harmful.jsonl"))
+    ids = set(Policy.load().ids)
+    assert all(r["policy_category"] in ids or r["policy_category"] is None for r in records)
+    assert any(r["policy_category"] for r in records)
+    groups = metrics["suites"]["harmful"]["breakdown"].get("policy_category", {})
+    assert len(groups) >= 2 and sum(g["n"] for g in groups.values()) == 6

@@ -77,7 +77,7 @@ def test_html_is_self_contained_with_table_and_plots(reported):
                         "Forced", "Reasoning tok.", "Answer tok."]  # fmt: skip
     assert [r[0] for r in table[1:]] == ["Base", "Safety-SFT", "Direct-DPO", "RW", "SaRO"]
     assert table[-1][1] == "15.0% [5.2, 36.0]"  # SaRO jailbreak ASR: 3/20 with Wilson interval
-    assert len(doc.images) == 3 and all(s.startswith("data:image/png;base64,") for s in doc.images)
+    assert len(doc.images) == 4 and all(s.startswith("data:image/png;base64,") for s in doc.images)
     assert doc.external == []  # nothing fetched from elsewhere
     assert "<style>" in html
     effects = doc.tables["effects-table"]
@@ -216,4 +216,4 @@ def test_report_renders_in_headless_chromium(reported, tmp_path):
     doc = Structure()
     doc.feed(proc.stdout)
     assert len(doc.tables["main-table"]) == 6
-    assert len(doc.images) == 3 and all(s.startswith("data:image/png") for s in doc.images)
+    assert len(doc.images) == 4 and all(s.startswith("data:image/png") for s in doc.images)

@@ -17,6 +17,7 @@ Each analysis writes ``RUN_DIR/analysis/<name>.json`` (and a PNG, except ``effec
 | ``reflection`` | reflection, self-correction, first reflection step (Fig. 5) | reflection |
 | ``cost`` | answer and reasoning tokens per model, SRS saving | cost |
 | ``effects`` | unseen-attack ASR, over-refusal, copy rate per model | effects |
+| ``scorecard`` | ASR and unhelpful rate per policy category and model (heat-map) | scorecard |
 
 Missing inputs (a model not evaluated, no training logs) make the affected part say
 ``unavailable`` with the reason; nothing here needs the whole run to exist. Only ``embeddings``
@@ -34,7 +35,7 @@ from typing import Any
 from saro.analysis.rundata import check_run_dir
 from saro.store import write_json
 
-ANALYSES = ("embeddings", "dpo_curves", "reflection", "cost", "effects")
+ANALYSES = ("embeddings", "dpo_curves", "reflection", "cost", "effects", "scorecard")
 
 
 def analyze(
@@ -65,7 +66,7 @@ def analyze(
     Raises:
         SaroError: The run directory does not exist, or an unknown analysis name.
     """
-    from saro.analysis import cost, curves, effects, reflection
+    from saro.analysis import cost, curves, effects, reflection, scorecard
     from saro.analysis import embeddings as emb
     from saro.errors import unknown_name
 
@@ -89,6 +90,7 @@ def analyze(
         "reflection": lambda: reflection.reflection_analysis(run, out),
         "cost": lambda: cost.cost_analysis(run, out),
         "effects": lambda: effects.effects_analysis(run, out),
+        "scorecard": lambda: scorecard.scorecard_analysis(run, out),
     }
     index_path = out / "index.json"
     summary: dict[str, Any] = {}

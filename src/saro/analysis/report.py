@@ -35,6 +35,7 @@ PLOTS = (
     ("dpo_curves", "DPO reward accuracy and margin over steps (Fig. 4)"),
     ("reflection", "Safety reflection and self-correction (Fig. 5)"),
     ("cost", "Reasoning cost"),
+    ("scorecard", "Per-policy-category scorecard: ASR and unhelpful rate"),
 )
 
 

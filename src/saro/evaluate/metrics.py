@@ -199,5 +199,6 @@ def suite_metrics(
         out["unjudged"] = sum(1 for v in verdicts if not v or v.get("score") is None)
     if suite.mode == "generate":
         out.update(token_metrics(records))
-    out["breakdown"] = breakdown(records, suite.breakdown, metric, judge)
+    fields = (*suite.breakdown, "policy_category") if suite.safety else suite.breakdown
+    out["breakdown"] = breakdown(records, fields, metric, judge)
     return out

@@ -32,6 +32,7 @@ from saro.evaluate.loglik import score_multiple_choice
 from saro.evaluate.metrics import SCHEMA_VERSION, suite_metrics
 from saro.evaluate.schema import check_eval_dir
 from saro.evaluate.suites import Suite, get_suite
+from saro.policy import Policy
 from saro.reasoning import parse
 from saro.store import read_jsonl, write_json, write_jsonl
 
@@ -240,6 +241,7 @@ def _records(
 ) -> list[dict[str, Any]]:
     """One record per prompt, the response split into reasoning/answer."""
     count = _token_counter(eng)
+    policy = Policy.load()
     records = []
     for p, turn, [c] in zip(prompts, turns, outputs, strict=True):
         parsed = parse(c.text)
@@ -251,6 +253,7 @@ def _records(
                 "prompt": turn,
                 "kind": p.kind,
                 "category": p.category,
+                "policy_category": policy.category_or_none(p.source, p.category or None, p.text),
                 "source": p.source,
                 "attack": p.attack,
                 "attack_kind": p.meta.get("attack_kind"),

@@ -167,6 +167,16 @@ class Policy:
                 scores[c.id] = hits
         return scores
 
+    def category_or_none(
+        self, source: str, category: str | Sequence[str] | None, text: str | None = None
+    ) -> str | None:
+        """:meth:`category_for`, or None where neither the label nor the text maps (scoring a
+        prompt by category must not stop an evaluation)."""
+        try:
+            return self.category_for(source, category, text)
+        except SaroError:
+            return None
+
     def category_for(
         self, source: str, category: str | Sequence[str] | None, text: str | None = None
     ) -> str:
