@@ -25,13 +25,28 @@ def policy_engine(model: str, cfg: PrefConfig) -> BaseEngine:
     return build_engine(cfg.sampling.engine, model)
 
 
-def _rollouts(
-    engine: BaseEngine, cfg: PrefConfig, acceptor: Acceptor, progress: bool
-) -> list[Rollout]:
+def _sampled(
+    model: str,
+    cfg: PrefConfig,
+    out_dir: str | Path,
+    engine: BaseEngine | None,
+    acceptor: Acceptor | None,
+    progress: bool,
+) -> tuple[Path, Any, BaseEngine, Acceptor, list[Rollout]]:
+    """What OP-COT and PP-COT both start from: the output folder, the policy, the policy
+    model's engine, the acceptor and the judged rollouts (from the cache the second time)."""
+    from saro.policy import Policy
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    policy = Policy.load(cfg.policy)
+    engine = engine or policy_engine(model, cfg)
+    acceptor = acceptor or Acceptor(policy.ids)
     prompts = training_prompts(cfg.prompts, split_seed=cfg.split_seed, seed=cfg.seed, rit=cfg.rit)
-    return sample_rollouts(
+    rollouts = sample_rollouts(
         engine, prompts, cfg.sampling, acceptor, seed=cfg.seed, progress=progress
     )
+    return out, policy, engine, acceptor, rollouts
 
 
 def rollout_stats(rollouts: list[Rollout]) -> dict[str, dict[str, int]]:
@@ -51,13 +66,7 @@ def build_opcot_dir(
     acceptor: Acceptor | None = None,
 ) -> dict[str, Any]:
     """OP-COT into ``out_dir``: ``pairs.jsonl``, ``rollouts.jsonl``, ``card.json``/``card.md``."""
-    from saro.policy import Policy
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    engine = engine or policy_engine(model, cfg)
-    acceptor = acceptor or Acceptor(Policy.load(cfg.policy).ids)
-    rollouts = _rollouts(engine, cfg, acceptor, progress)
+    out, _, engine, acceptor, rollouts = _sampled(model, cfg, out_dir, engine, acceptor, progress)
     pairs, counts = outcome_pairs(rollouts, engine, cfg, acceptor)
     write_jsonl(out / "pairs.jsonl", pairs)
     write_jsonl(out / "rollouts.jsonl", [rollout_record(r) for r in rollouts])
@@ -75,14 +84,8 @@ def build_ppcot_dir(
     render: Any = None,
 ) -> dict[str, Any]:
     """PP-COT into ``out_dir``: ``pairs.jsonl`` and a card (rollouts come from the cache)."""
-    from saro.policy import Policy
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    policy = Policy.load(cfg.policy)
-    engine = engine or policy_engine(model, cfg)
-    acceptor = acceptor or Acceptor(policy.ids)
-    rollouts = _rollouts(engine, cfg, acceptor, progress)
+    sampled = _sampled(model, cfg, out_dir, engine, acceptor, progress)
+    out, policy, engine, acceptor, rollouts = sampled
     pairs, counts = process_pairs(
         rollouts, engine, cfg, acceptor, policy, progress=progress, render=render
     )
