@@ -117,12 +117,19 @@ def safety_metrics(records: Sequence[dict[str, Any]], metric: str, judge: str) -
     else:
         out["unhelpful"] = {"value": head["value"], "ci95": head["ci95"]}
         if any(labels):
-            for name in ("refusal", "safe_completion"):
-                k = sum(lab == name for lab in labels)
-                key = "strict_refusal" if name == "refusal" else name
-                out[key] = {"value": k / len(records), "ci95": wilson(k, len(records))}
-            out["strict_refusal_rate"] = out["strict_refusal"]["value"]
+            out.update(benign_class_cells(out["labels"], len(records)))
     return out
+
+
+def benign_class_cells(labels: dict[str, int], n: int) -> dict[str, Any]:
+    """``strict_refusal`` and ``safe_completion`` of a benign suite, each ``{value, ci95}`` over
+    all ``n`` samples, plus the bare ``strict_refusal_rate``."""
+    cells: dict[str, Any] = {
+        key: {"value": labels.get(cls, 0) / n if n else None, "ci95": wilson(labels.get(cls, 0), n)}
+        for cls, key in (("refusal", "strict_refusal"), ("safe_completion", "safe_completion"))
+    }
+    cells["strict_refusal_rate"] = cells["strict_refusal"]["value"]
+    return cells
 
 
 def outcome_classes(labels: dict[str, int], n: int) -> dict[str, dict[str, Any]]:

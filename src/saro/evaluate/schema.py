@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from saro.errors import SaroError
-from saro.evaluate.metrics import LABEL_ALIASES, SCHEMA_VERSION, outcome_classes, wilson
+from saro.evaluate.metrics import (
+    LABEL_ALIASES,
+    SCHEMA_VERSION,
+    benign_class_cells,
+    outcome_classes,
+)
 
 READABLE = (1, SCHEMA_VERSION)  # schema 1 is read by upgrading it
 
@@ -36,12 +41,7 @@ def upgrade_metrics(data: dict[str, Any]) -> dict[str, Any]:
                 n = entry.get("n") or sum(labels.values())
                 holder["outcomes"] = outcome_classes(labels, n)
                 if entry.get("metric") == "refusal_rate":
-                    for cls, key in (
-                        ("refusal", "strict_refusal"),
-                        ("safe_completion", "safe_completion"),
-                    ):
-                        k = labels.get(cls, 0)
-                        holder[key] = {"value": k / n if n else None, "ci95": wilson(k, n)}
+                    holder.update(benign_class_cells(labels, n))
         if entry.get("metric") == "refusal_rate":
             entry["unhelpful"] = {"value": entry.get("value"), "ci95": entry.get("ci95")}
         suites[name] = entry
