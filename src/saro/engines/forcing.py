@@ -68,9 +68,9 @@ def reasoning_state(text: str) -> str:
     return "closed" if CLOSE in head else "open"
 
 
-def _answer_tokens(engine: BaseEngine, c: Completion, head: str) -> int:
+def _answer_tokens(engine: BaseEngine, c: Completion, head: str, state: str) -> int:
     """Tokens of the answer written so far (after ``</think>``, or all of a plain answer)."""
-    if reasoning_state(head) == "none":
+    if state == "none":
         return c.completion_tokens
     answer = head.split(CLOSE, 1)[1]
     counted = engine.count_tokens(answer)
@@ -113,7 +113,7 @@ def generate_with_budget(
                 glue = FORCED_CLOSE.lstrip("\n") if head.endswith("\n") else FORCED_CLOSE
                 more = budget.answer
             elif c.finish_reason == "length":
-                glue, more = "", budget.answer - _answer_tokens(engine, c, head)
+                glue, more = "", budget.answer - _answer_tokens(engine, c, head, state)
             else:
                 continue
             if more > 0:

@@ -129,6 +129,7 @@ def evaluate(
         "suites": {},
     }
     metrics = {"schema_version": SCHEMA_VERSION, "suites": previous}
+    policy = Policy.load()  # maps each sample to its policy category
     generated = _generate_all(
         eng,
         [(s, p) for s, p in planned if s.mode != "loglik"],
@@ -147,7 +148,7 @@ def evaluate(
                 eng, prompts, suite.mc_style or "letter", progress=progress, desc=suite.name
             )
         else:
-            records = _records(eng, suite, prompts, *generated[suite.name])
+            records = _records(eng, policy, suite, prompts, *generated[suite.name])
             path = out / "samples" / f"{suite.name}.jsonl"
             task = [make_judge(suite.task_judge)] if suite.task_judge else []
             for judge in task or (safety_judges if suite.safety else []):
@@ -237,11 +238,10 @@ def _generate_all(
 
 
 def _records(
-    eng: BaseEngine, suite: Suite, prompts: list, turns: list[str], outputs: list
+    eng: BaseEngine, policy: Policy, suite: Suite, prompts: list, turns: list[str], outputs: list
 ) -> list[dict[str, Any]]:
     """One record per prompt, the response split into reasoning/answer."""
     count = _token_counter(eng)
-    policy = Policy.load()
     records = []
     for p, turn, [c] in zip(prompts, turns, outputs, strict=True):
         parsed = parse(c.text)

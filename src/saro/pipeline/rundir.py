@@ -58,9 +58,6 @@ class Run:
         )
         self.save_state(state)
 
-    def done(self, stage: str) -> bool:
-        return self.state().get("stages", {}).get(stage, {}).get("status") == "done"
-
     def mark(self, stage: str, status: str, seconds: float, **extra: Any) -> None:
         state = self.state()
         state.setdefault("stages", {})[stage] = {

@@ -31,10 +31,10 @@ def missing_outputs(run: Run, stage: Stage) -> list[str]:
 
 def finished(run: Run, stage: Stage) -> bool:
     """Marked done and every declared output still there (a skipped eval declares none)."""
-    if not run.done(stage.name):
+    entry = run.state().get("stages", {}).get(stage.name, {})
+    if entry.get("status") != "done":
         return False
-    skipped = run.state()["stages"][stage.name].get("skipped")
-    return bool(skipped) or not missing_outputs(run, stage)
+    return bool(entry.get("skipped")) or not missing_outputs(run, stage)
 
 
 def check_inputs(run: Run, stage: Stage, stages: tuple[Stage, ...]) -> None:
