@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from saro.analysis import plotting
-from saro.analysis.rundata import display, eval_models, read_json, samples, suites_of
+from saro.analysis.rundata import eval_models, read_json, samples, suites_of
+from saro.pipeline.roster import display
 
 PARTS = ("answer_tokens", "reasoning_tokens")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from saro.analysis import plotting
-from saro.analysis.rundata import display, read_records
-from saro.pipeline.roster import ROSTER
+from saro.analysis.rundata import read_records
+from saro.pipeline.roster import ROSTER, display
 
 DPO_MODELS = tuple(a.key for a in ROSTER if a.trainer == "dpo")
 METRICS = ("rewards/accuracies", "rewards/margins")

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from saro.analysis import plotting
-from saro.analysis.rundata import base_model_name, display, eval_models, read_records, samples
+from saro.analysis.rundata import base_model_name, eval_models, read_records, samples
 from saro.errors import SaroError
+from saro.pipeline.roster import display
 
 KINDS = ("harmful", "jailbreak", "benign")
 SUITE_OF_KIND = {"harmful": "harmful", "jailbreak": "jailbreak", "benign": "overrefusal"}

@@ -18,7 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from saro.analysis.rundata import answer_verdict, display, eval_models, samples
+from saro.analysis.rundata import answer_verdict, eval_models, samples
+from saro.pipeline.roster import display
 
 SAFE_KINDS = ("benign", "general", "math")
 UNSAFE_KINDS = ("harmful", "jailbreak")

@@ -41,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from saro.analysis import plotting
-from saro.analysis.rundata import answer_verdict, display, eval_models, samples, suites_of
+from saro.analysis.rundata import answer_verdict, eval_models, samples, suites_of
 from saro.evaluate.metrics import wilson
+from saro.pipeline.roster import display
 from saro.reasoning import parse
 from saro.records import normalize_text
 

@@ -24,8 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from saro.analysis.rundata import MODELS, check_run_dir, display, read_json
+from saro.analysis.rundata import MODELS, check_run_dir, read_json
 from saro.analysis.summary import COLUMNS, fmt, main_table, verdict
+from saro.pipeline.roster import display
 from saro.store import write_text
 
 TEMPLATES = ("report.md.j2", "report.html.j2")

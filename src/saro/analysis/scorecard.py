@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from saro.analysis import plotting
-from saro.analysis.rundata import answer_verdict, display, eval_models, samples
+from saro.analysis.rundata import answer_verdict, eval_models, samples
 from saro.evaluate.metrics import wilson
+from saro.pipeline.roster import display
 
 PANELS = (
     ("asr", "ASR (harmful + jailbreak)", ("harmful", "jailbreak"), "unsafe"),

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from saro.analysis.rundata import MODELS, display, eval_models, suite_metrics
-from saro.pipeline.roster import SARO
+from saro.analysis.rundata import MODELS, eval_models, suite_metrics
+from saro.pipeline.roster import SARO, display
 
 
 @dataclass(frozen=True)
