@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 import zlib
 from pathlib import Path
 
@@ -304,3 +305,30 @@ def test_a_trained_model_whose_files_are_gone_is_trained_again(finished, cfg):
     run_pipeline(cfg, run_dir, only=["train_safety_sft"], echo=lines.append, progress=False)
     assert (run_dir / "models" / "safety_sft" / "config.json").exists()
     assert not missing_files(run_dir)
+
+
+def test_several_training_seeds_over_the_real_stages(cfg, engines, finished, tmp_path):
+    """``--seeds 0,1``: seed 0 is the finished run (copied in), seed 1 runs every real stage with
+    training seed 1 except the base model's eval, which it shares; the aggregate then tests SaRO
+    against every other arm on each headline metric, with Holm over all of them."""
+    from saro.pipeline.seeds import run_seeds
+
+    run, _ = finished
+    root = tmp_path / "seeds"
+    shutil.copytree(run, root / "seed-0")
+    lines: list[str] = []
+    result = run_seeds(cfg, root, [0, 1], echo=lines.append, progress=False)
+    ran = [line.split()[2].rstrip(":") for line in lines if line.startswith("[run ]")]
+    assert ran == [s.name for s in STAGES if s.name != "eval_base"]
+    assert any(line.startswith("[share] eval_base") for line in lines)
+    state = json.loads((root / "seed-1" / "run.json").read_text())
+    assert state["seed"] == 1
+    trained = json.loads((root / "seed-1" / "models" / "saro" / "run.json").read_text())
+    assert trained["config"]["seed"] == 1
+    others = {a.key for a in ROSTER} - {"saro"}
+    assert {t["other"] for t in result["tests"]} == others
+    metrics = {t["metric"] for t in result["tests"]}
+    assert {"jailbreak", "harmful", "strict_overrefusal", "unhelpful", "gsm8k"} <= metrics
+    assert result["comparisons"] == len(result["tests"])
+    assert all(t["strata"] == 2 and t["n_pairs"] > 0 for t in result["tests"])
+    assert (root / "aggregate.md").read_text().count("SaRO vs") == result["comparisons"]

@@ -37,8 +37,21 @@ def analyze_command(
 def report_command(
     run_dir: str = typer.Argument(..., help="A run directory (saro run --out)."),
 ) -> None:
-    """Write RUN_DIR/report.md and a self-contained RUN_DIR/report.html from disk alone."""
+    """Write RUN_DIR/report.md and a self-contained RUN_DIR/report.html from disk alone.
+
+    For the folder of a multi-seed run (seed-<s> folders, saro run --seeds) it rewrites the
+    aggregate (aggregate.md/.json/.png) instead.
+    """
+    from pathlib import Path
+
     from saro.analysis.report import write_report
+    from saro.analysis.seeds import seed_runs, write_aggregate
+
+    runs = seed_runs(run_dir)
+    if runs and not (Path(run_dir) / "run.json").exists():
+        write_aggregate(run_dir, runs)
+        typer.echo(str(Path(run_dir) / "aggregate.md"))
+        return
 
     md, html = write_report(run_dir)
     if not (md.parent / "analysis" / "index.json").exists():

@@ -7,10 +7,11 @@ Usage::
     compare_dirs(["runs/base/eval", "runs/saro/eval"])
 """
 
-from saro.evaluate.compare import compare_dirs, compare_markdown, mcnemar_exact
+from saro.evaluate.compare import compare_dirs, compare_markdown
 from saro.evaluate.metrics import SCHEMA_VERSION, wilson
 from saro.evaluate.runner import evaluate
 from saro.evaluate.schema import read_metrics
+from saro.evaluate.stats import mcnemar_exact
 from saro.evaluate.suites import (
     DEFAULT_SUITES,
     SUITES,

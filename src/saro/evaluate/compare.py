@@ -14,7 +14,6 @@ prompts and every pair matches.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,9 @@ from typing import Any
 from saro.errors import SaroError
 from saro.evaluate.metrics import binary
 from saro.evaluate.schema import read_metrics
+from saro.evaluate.stats import paired_counts
 from saro.evaluate.tables import ci, markdown_table, pct
 from saro.store import read_jsonl
-
-
-def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value for ``b`` and ``c`` discordant pairs."""
-    n = b + c
-    if n == 0:
-        return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n
-    return min(1.0, 2 * tail)
 
 
 def outcomes(eval_dir: Path, suite: str, entry: dict[str, Any]) -> dict[str, int]:
@@ -49,14 +40,6 @@ def outcomes(eval_dir: Path, suite: str, entry: dict[str, Any]) -> dict[str, int
         if value is not None:
             out[rec["id"]] = value
     return out
-
-
-def paired(a: dict[str, int], b: dict[str, int]) -> dict[str, Any]:
-    """McNemar on the prompt ids both sides scored."""
-    common = sorted(set(a) & set(b))
-    only_a = sum(1 for k in common if a[k] and not b[k])
-    only_b = sum(1 for k in common if b[k] and not a[k])
-    return {"n_pairs": len(common), "b": only_a, "c": only_b, "p": mcnemar_exact(only_a, only_b)}
 
 
 def compare_dirs(dirs: Sequence[str | Path]) -> dict[str, Any]:
@@ -91,7 +74,7 @@ def compare_dirs(dirs: Sequence[str | Path]) -> dict[str, Any]:
                     )
                 if ref.get("value") is not None and e.get("value") is not None:
                     cell["delta"] = e["value"] - ref["value"]
-                cell["test"] = paired(base or {}, outcomes(path, suite, e))
+                cell["test"] = paired_counts(base or {}, outcomes(path, suite, e))
             cells.append(cell)
         metric = (ref or next(m[suite] for m in metrics if suite in m))["metric"]
         result["suites"][suite] = {"metric": metric, "cells": cells}

@@ -86,6 +86,9 @@ class RunConfig:
         base_model: The model SaRO starts from (name, folder or hub id).
         seed: Seed for sampling and training.
         split_seed: Seed of the prompt and attack splits and of each eval suite's prompts.
+        seeds: Training seeds for a multi-seed run (``saro run --seeds``): one run directory
+            per seed under the output folder, then an aggregate with paired tests
+            (saro.pipeline.seeds). None: one run with ``seed``.
         rit: RIT-D settings (``saro data rit``).
         pref: OP-COT / PP-COT settings (``saro data opcot|ppcot``).
         direct: Direct pairs for the direct-DPO baseline (``saro data direct``).
@@ -99,6 +102,7 @@ class RunConfig:
     base_model: str = "smollm2-135m"
     seed: int = 0
     split_seed: int = 0
+    seeds: list[int] | None = None
     rit: RitConfig = field(default_factory=RitConfig)
     pref: PrefConfig = field(default_factory=PrefConfig)
     direct: DirectConfig = field(default_factory=DirectConfig)
