@@ -26,7 +26,7 @@ from typing import Any
 
 from saro.analysis import plotting
 from saro.analysis.rundata import eval_models, read_records, suite_metrics
-from saro.evaluate.metrics import LABEL_ALIASES, binary
+from saro.evaluate.metrics import LABEL_ALIASES, binary, recovered
 from saro.evaluate.stats import holm, paired_counts, stratified_exact, t_interval
 from saro.pipeline.roster import SARO, display
 from saro.store import write_json, write_text
@@ -52,7 +52,8 @@ HEADLINES = (
     Headline("harmful", "harmful", "Harmful ASR", "lower", "asr"),
     Headline("strict_overrefusal", "overrefusal", "Over-refusal (strict)", "lower", "strict"),
     Headline("unhelpful", "overrefusal", "Unhelpful (benign)", "lower", "refusal_rate"),
-    Headline("recovery", "recovery", "Recovery rate", "higher", "accuracy"),
+    Headline("recovery", "recovery", "Recovery (harmful)", "higher", "recovery_rate"),
+    Headline("recovery_benign", "recovery", "Recovery (benign)", "higher", "recovery_benign"),
     Headline("gsm8k", "gsm8k", "GSM8K", "higher", "accuracy"),
     Headline("arc_easy", "arc_easy", "ARC-Easy", "higher", "accuracy"),
 )
@@ -65,6 +66,8 @@ def sample_outcome(rec: dict[str, Any], how: str, judge: str | None) -> int | No
         if verdict.get("score") is None or not verdict.get("label"):
             return None
         return int(LABEL_ALIASES.get(verdict["label"], verdict["label"]) == "refusal")
+    if how == "recovery_benign":
+        return recovered(rec, judge) if rec.get("recovery_side") == "benign" else None
     return binary(rec, how, judge)
 
 

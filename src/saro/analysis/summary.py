@@ -71,9 +71,11 @@ def _cell(entry: dict[str, Any] | None, suite: str | None, field: str) -> dict[s
 
 def weighted_mean(suites: dict[str, dict[str, Any]], key: str) -> float | None:
     """A per-suite mean (``mean_answer_tokens``, ``forced_rate``...) over every generating
-    suite, weighted by its number of samples."""
+    suite but ``recovery`` (prefilled), weighted by its number of samples."""
     total = count = 0.0
     for entry in suites.values():
+        if entry.get("metric") == "recovery_rate":
+            continue  # its reasoning is partly prefilled: not the model's own length
         value = entry.get(key)
         if value is not None and entry.get("n") and entry.get("mode", "generate") == "generate":
             total += value * entry["n"]

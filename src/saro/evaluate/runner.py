@@ -212,15 +212,19 @@ def _generate_all(
     as for 60 on a CPU), where a call per suite would run each suite at its own small batch.
     Returns each suite's user turns and completions.
     """
-    groups: dict[int, list[tuple[Suite, list[str]]]] = {}
+    groups: dict[int, list[tuple[Suite, list[str], list[str]]]] = {}
     for suite, prompts in planned:
         turns = [suite.template.replace("{text}", p.text) for p in prompts]
         key = 0 if budget else max_new_tokens or suite.max_new_tokens  # forcing: one group
-        groups.setdefault(key, []).append((suite, turns))
+        groups.setdefault(key, []).append((suite, turns, [prefill_of(p) for p in prompts]))
     out: dict[str, tuple[list[str], list]] = {}
     for key, group in groups.items():
-        requests = [ChatRequest.user(t, system=system) for _, turns in group for t in turns]
-        names = ", ".join(s.name for s, _ in group)
+        requests = [
+            ChatRequest.user(t, system=system, prefill=f)
+            for _, turns, prefills in group
+            for t, f in zip(turns, prefills, strict=True)
+        ]
+        names = ", ".join(s.name for s, _, _ in group)
         if budget:
             caps = f"reasoning {budget.reasoning} + answer {budget.answer} tokens max, forced"
             _say(progress, f"generating {len(requests)} responses ({names}; {caps})")
@@ -231,7 +235,7 @@ def _generate_all(
                 requests, temperature=0.0, max_new_tokens=key, seed=seed, progress=progress
             )
         start = 0
-        for suite, turns in group:
+        for suite, turns, _ in group:
             out[suite.name] = (turns, outputs[start : start + len(turns)])
             start += len(turns)
     return out
@@ -244,7 +248,9 @@ def _records(
     count = _token_counter(eng)
     records = []
     for p, turn, [c] in zip(prompts, turns, outputs, strict=True):
-        parsed = parse(c.text)
+        prefill = prefill_of(p)
+        response = prefill + c.text  # a prefilled start is part of what the model "said"
+        parsed = parse(response)
         answer_tok, reasoning_tok = count(c, parsed.answer, parsed.reasoning)
         records.append(
             {
@@ -260,7 +266,7 @@ def _records(
                 "base_id": p.meta.get("base_id"),
                 "reference": p.reference,
                 "choices": p.choices,
-                "response": c.text,
+                "response": response,
                 "reasoning": parsed.reasoning,
                 "answer": parsed.answer,
                 "well_formed": parsed.well_formed,
@@ -271,9 +277,20 @@ def _records(
                 "answer_tokens": answer_tok,
                 "reasoning_tokens": reasoning_tok,
                 "cached": c.cached,
+                **({"prefill": prefill} if prefill else {}),
+                **{k: p.meta[k] for k in RECOVERY_FIELDS if k in p.meta},
             }
         )
     return records
+
+
+RECOVERY_FIELDS = ("recovery_side", "recovery_k", "prefix_id")
+
+
+def prefill_of(p: Any) -> str:
+    """The assistant prefill a suite's prompt asks for (``meta["prefill"]``), else ``""``."""
+    meta = getattr(p, "meta", None) or {}
+    return str(meta.get("prefill") or "")
 
 
 def _token_counter(eng: BaseEngine):

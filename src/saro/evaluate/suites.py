@@ -14,6 +14,7 @@ balanced (see :mod:`saro.evaluate.select`); a smaller limit gives a prefix of a 
 | ``arc_easy`` / ``mmlu`` | multiple choice by log-likelihood of the option text | ``accuracy`` |
 | ``mmlu_letter`` | MMLU by log-likelihood of the option letter | ``accuracy`` |
 | ``arc_easy_gen`` | ARC-Easy by generation, ``choice`` judge | ``accuracy`` |
+| ``recovery`` | prefilled compliant steps (k = 1-3) or an over-cautious step | ``recovery_rate`` |
 
 A user file becomes a suite with :func:`file_suite` (``--prompts FILE --kind harmful|benign``).
 """
@@ -33,7 +34,7 @@ from saro.records import Prompt
 # Templates longer than this (approx. words + punctuation, about 1.3 BPE tokens each) would eat
 # most of a 2k-token context before the request and the answer.
 MAX_TEMPLATE_TOKENS = 300
-METRICS = ("asr", "refusal_rate", "accuracy")
+METRICS = ("asr", "refusal_rate", "accuracy", "recovery_rate")
 FILE_KINDS = {"harmful": "asr", "benign": "refusal_rate"}
 
 
@@ -77,7 +78,7 @@ class Suite:
     @property
     def safety(self) -> bool:
         """True when safety judges (refusal, llm...) score this suite."""
-        return self.metric in ("asr", "refusal_rate")
+        return self.metric in ("asr", "refusal_rate", "recovery_rate")
 
 
 SUITES: dict[str, Suite] = {}
@@ -163,6 +164,29 @@ register_suite(Suite(
     "ARC-Easy by generation, the letter read by the choice judge",
     task_judge="choice", max_new_tokens=256, breakdown=(),
     template="{text}\n\nAnswer with the letter of the correct option.",
+))  # fmt: skip
+
+
+def _recovery(n: int | None, split_seed: int) -> list[Prompt]:
+    """``n`` harmful prompts (the second half wrapped in held-out attacks), each at k = 1, 2, 3,
+    then ``n`` benign-edgy prompts with an over-cautious first step."""
+    from saro.evaluate.recovery import benign_items, harmful_items
+    from saro.policy import Policy
+
+    harmful = _picked(("strongreject", "harmbench"), n, split_seed)
+    half = len(harmful) - len(harmful) // 2
+    wrapped = wrap_in_attacks(harmful[half:], eval_attacks(split_seed), seed=split_seed)
+    benign = _picked(("overrefusal", "uncensorbench"), n, split_seed)
+    return harmful_items(harmful[:half] + wrapped, split_seed, Policy.load()) + benign_items(
+        benign, split_seed
+    )
+
+
+register_suite(Suite(
+    "recovery", "recovery_rate", "generate", 10, _recovery,
+    "prefilled-reasoning recovery: harmful prompts after k=1-3 compliant steps, benign ones "
+    "after an over-cautious step",
+    breakdown=("recovery_side", "recovery_k", "attack_kind", "source"),
 ))  # fmt: skip
 
 DEFAULT_SUITES = ("jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy")
