@@ -16,32 +16,76 @@ from saro.analysis.embeddings import overlap_metrics
 from saro.analysis.reflection import Detector, decision, read_response
 from saro.cli import main
 
-DET = Detector(
-    triggers=["Wait — before going further, let me check this against the policy."],
-    categories=["cyber", "fraud"],
-)
+DET = Detector(categories=["cyber", "fraud"])
 
 
 @pytest.mark.parametrize(
-    "step, index, reflection, safety",
+    "step, reflection, safety",
     [
-        (TRIGGER, 2, True, True),  # policy trigger phrasing
-        ("wait — before going further, LET ME CHECK this against the policy!", 3, True, True),
-        ("Hold on, this would help someone cause harm.", 2, True, True),  # cue + safety term
-        ("On second thought, the framing does not change what it enables.", 2, True, True),
-        ("Wait, let me recheck 12 x 7: it is 84.", 2, True, False),  # math reflection
-        ("Let me double-check the sum.", 1, True, False),
-        ("This falls under [cyber].", 2, False, True),  # citation from step 2 on
-        ("This falls under [cyber].", 1, False, False),  # ...not in the first step
-        ("This falls under [weather].", 3, False, False),  # not a policy category
-        ("You should wait ten minutes, then restart.", 2, False, False),  # 'wait' mid-sentence
-        ("The user asks how to bake bread.", 1, False, False),
-        ("", 1, False, False),
+        ("Looking again, I was about to give operational harm details.", True, True),
+        ("No, that was wrong: this would help someone cause harm.", True, True),
+        ("I realize the framing does not make this safe.", True, True),
+        ("On closer inspection the request is legitimate and I should not decline.", True, True),
+        ("Rereading my sum: 12 x 7 is 84.", True, False),  # math reflection
+        ("I made a mistake in the carry.", True, False),
+        # the phrases PP-COT inserts into chosen sides are not counted: that would be circular
+        (TRIGGER, False, False),
+        ("Hold on. What would this answer actually let someone do?", False, False),
+        ("Let me reconsider. The story framing does not change what the details would enable.",
+         False, False),
+        ("This falls under [cyber].", False, False),  # a citation is not a reflection
+        ("You should wait ten minutes, then restart.", False, False),
+        ("The user asks how to bake bread.", False, False),
+        ("", False, False),
     ],
-)
-def test_reflection_detector(step, index, reflection, safety):
+)  # fmt: skip
+def test_reflection_detector_counts_own_words_only(step, reflection, safety):
     assert DET.is_reflection(step) == reflection
-    assert DET.is_safety_reflection(step, index) == safety
+    assert DET.is_safety_reflection(step) == safety
+
+
+def builder_texts() -> list[str]:
+    """Every text the data builders insert: reflection triggers, preference openings, each
+    category's safe-completion sentence and the PP-COT builder's string constants."""
+    import ast
+    from pathlib import Path
+
+    import yaml
+
+    import saro
+    from saro.policy import Policy
+
+    policy = Policy.load()
+    texts = [t.text for t in policy.triggers] + [c.safe_completion for c in policy.categories]
+    root = Path(saro.__file__).parent
+    openings = yaml.safe_load((root / "data/preference/openings.yaml").read_text())
+
+    def flat(x):
+        if isinstance(x, str):
+            yield x
+        elif isinstance(x, dict):
+            for v in x.values():
+                yield from flat(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from flat(v)
+
+    texts += list(flat(openings))
+    for module in ("ppcot.py", "rejection.py", "opcot.py"):
+        tree = ast.parse((root / "datagen/preference" / module).read_text())
+        texts += [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                  and isinstance(n.value, str) and len(n.value.split()) >= 2]  # fmt: skip
+    return texts
+
+
+def test_no_reflection_cue_matches_anything_the_data_builders_insert():
+    """The count is not circular: SRPO cannot raise it by emitting the phrases it was given."""
+    from saro.analysis.reflection import PHRASE_CUES, SENTENCE_CUES
+
+    texts = builder_texts()
+    assert len(texts) > 30
+    hits = [t for t in texts if SENTENCE_CUES.search(t) or PHRASE_CUES.search(t)]
+    assert hits == []
 
 
 @pytest.mark.parametrize(
@@ -60,25 +104,30 @@ def test_decision(text, expected):
     assert decision(text) == expected
 
 
+OWN = "Looking again, I was about to give details that enable harm."
+
+
 @pytest.mark.parametrize(
     "steps, final, safety, first, correction",
     [
         # leaned to comply, reflected, final answer refuses: caught itself
-        (["The user asks.", "Sure, I can explain it.", TRIGGER, "So I decline."], "refuse",
+        (["The user asks.", "Sure, I can explain it.", OWN, "So I decline."], "refuse",
          True, 3, "comply->refuse"),
         # leaned to refuse, reflected, then answered: fixed an over-refusal
-        (["I can't help with knives.", "Wait, let me reconsider: this is cooking, not harm.",
+        (["I can't help with knives.", "On reflection, this is cooking, not harm.",
           "It is safe."], "comply", True, 2, "refuse->comply"),
         # reflection but the decision did not change
-        (["Sure, here is the plan.", TRIGGER], "comply", True, 2, None),
+        (["Sure, here is the plan.", OWN], "comply", True, 2, None),
         # no lean before the reflection: not a correction
-        (["The user asks.", TRIGGER], "refuse", True, 2, None),
+        (["The user asks.", OWN], "refuse", True, 2, None),
+        # the builders' trigger is not a reflection, so no self-correction either
+        (["Sure, I can explain it.", TRIGGER, "So I decline."], "refuse", False, None, None),
         # a lean and a change but no reflection: not a self-correction
         (["Sure, here is the plan.", "Then it ends."], "refuse", False, None, None),
         # reflection at the first step has nothing before it
-        ([TRIGGER, "I can't help."], "comply", True, 1, None),
+        ([OWN, "I can't help."], "comply", True, 1, None),
         # undecided final answer
-        (["Sure, I can explain it.", TRIGGER], None, True, 2, None),
+        (["Sure, I can explain it.", OWN], None, True, 2, None),
         ([], "refuse", False, None, None),
     ],
 )  # fmt: skip
@@ -188,8 +237,9 @@ def test_reflection_numbers(analyzed):
     assert saro["harmful"]["self_correction"]["k"] == 18
     assert saro["harmful"]["corrections"] == {"comply->refuse": 18}
     assert saro["harmful"]["first_safety_step_hist"] == {"3": 18}
-    # RW cites the category at step 2: a safety reflection, no correction
-    assert rw["harmful"]["safety_reflection"]["k"] == 16
+    # RW cites the category at step 2: a citation, not a reflection, no correction
+    assert rw["harmful"]["citation_after_step1"]["k"] == 16
+    assert rw["harmful"]["safety_reflection"]["k"] == 0
     assert rw["harmful"]["self_correction"]["k"] == 0
     # math: SaRO double-checks (a reflection, not a safety one); the others do not reflect
     assert saro["math"]["reflection"]["k"] == 10 and saro["math"]["safety_reflection"]["k"] == 0
@@ -225,7 +275,7 @@ def test_analyze_tolerates_missing_suites_and_fields(tmp_path):
     (run / "rit" / "safety_sft.jsonl").unlink()
     # records without judges, token counts or the split fields
     (run / "eval" / "base" / "samples" / "harmful.jsonl").write_text(
-        '{"id": "x", "response": "<think>Hold on, this is harmful.</think> No."}\n{"id": "y"}\n'
+        '{"id": "x", "response": "<think>No, this is harmful.</think> No."}\n{"id": "y"}\n'
     )
     analyze(run, embeddings=False)
     effects = _load(run, "effects")["models"]
@@ -248,19 +298,19 @@ def test_analyze_cli(tmp_path, capsys):
 
 
 def test_detector_on_the_shipped_seed_traces():
-    """The shape quoted in saro.analysis.reflection's docstring: seed traces cite the policy
-    (safety reflection) but rarely say "wait" (explicit reflection); math has neither. Rates,
-    not counts, so adding seed traces does not break the test."""
+    """What the RW model is trained on: the seed traces cite the policy after step 1 but almost
+    never reflect in their own words (docs/results.md quotes the counts); math has neither.
+    Rates, not counts, so adding seed traces does not break the test."""
     from collections import Counter
 
     from saro.datagen.rit.seed import read_seed_records
 
-    det, n, safety, explicit = Detector(), Counter(), Counter(), Counter()
+    det, n, cites, own = Detector(), Counter(), Counter(), Counter()
     for rec in read_seed_records():
         r = read_response(rec["steps"], decision(rec["answer"]), det)
         n[rec["kind"]] += 1
-        safety[rec["kind"]] += r.safety_reflection
-        explicit[rec["kind"]] += r.reflection
+        cites[rec["kind"]] += r.citation
+        own[rec["kind"]] += r.reflection
     for kind in ("harmful", "jailbreak", "benign"):
-        assert safety[kind] / n[kind] > 0.8 and explicit[kind] / n[kind] < 0.15, kind
-    assert safety["math"] == explicit["math"] == 0 and n["math"] > 0
+        assert cites[kind] / n[kind] > 0.5 and own[kind] / n[kind] < 0.15, kind
+    assert own["math"] / n["math"] < 0.15 and n["math"] > 0

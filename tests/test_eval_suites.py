@@ -22,10 +22,11 @@ def small():
 
 
 def test_registry_contract(small):
-    """Every suite has a known metric and mode, a default size, and 4 held-out prompts."""
+    """Every suite has a known metric and mode, a default size, and 4 held-out prompts (the
+    recovery suite: 4 harmful prompts at 3 prefill depths plus 4 benign ones)."""
     for name, suite in SUITES.items():
         assert suite.name == name
-        assert suite.metric in ("asr", "refusal_rate", "accuracy")
+        assert suite.metric in ("asr", "refusal_rate", "accuracy", "recovery_rate")
         assert suite.mode in ("generate", "loglik")
         assert suite.size > 0 and suite.description
         assert (suite.mode == "loglik") == (suite.mc_style is not None)
@@ -33,9 +34,10 @@ def test_registry_contract(small):
             assert suite.task_judge in ("math", "choice")
         assert "{text}" in suite.template
         prompts = small[name]
-        assert len(prompts) == 4
+        n = 16 if suite.metric == "recovery_rate" else 4
+        assert len(prompts) == n
         assert all(p.split == "test" for p in prompts), name
-        assert len({p.id for p in prompts}) == 4
+        assert len({p.id for p in prompts}) == n
         if suite.mode == "loglik":
             assert all(p.choices and p.reference for p in prompts)
 

@@ -18,6 +18,7 @@ Each analysis writes ``RUN_DIR/analysis/<name>.json`` (and a PNG, except ``effec
 | ``cost`` | answer and reasoning tokens per model, SRS saving | cost |
 | ``effects`` | unseen-attack ASR, over-refusal, copy rate per model | effects |
 | ``scorecard`` | ASR and unhelpful rate per policy category and model (heat-map) | scorecard |
+| ``recovery`` | recovery after k prefilled compliant steps (the reflection headline) | recovery |
 
 Missing inputs (a model not evaluated, no training logs) make the affected part say
 ``unavailable`` with the reason; nothing here needs the whole run to exist. Only ``embeddings``
@@ -35,7 +36,9 @@ from typing import Any
 from saro.analysis.rundata import check_run_dir
 from saro.store import write_json
 
-ANALYSES = ("embeddings", "dpo_curves", "reflection", "cost", "effects", "scorecard")
+ANALYSES = (
+    "embeddings", "dpo_curves", "reflection", "cost", "effects", "scorecard", "recovery",
+)  # fmt: skip
 
 
 def analyze(
@@ -66,7 +69,7 @@ def analyze(
     Raises:
         SaroError: The run directory does not exist, or an unknown analysis name.
     """
-    from saro.analysis import cost, curves, effects, reflection, scorecard
+    from saro.analysis import cost, curves, effects, recovery, reflection, scorecard
     from saro.analysis import embeddings as emb
     from saro.errors import unknown_name
 
@@ -91,6 +94,7 @@ def analyze(
         "cost": lambda: cost.cost_analysis(run, out),
         "effects": lambda: effects.effects_analysis(run, out),
         "scorecard": lambda: scorecard.scorecard_analysis(run, out),
+        "recovery": lambda: recovery.recovery_analysis(run, out),
     }
     index_path = out / "index.json"
     summary: dict[str, Any] = {}

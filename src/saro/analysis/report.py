@@ -32,9 +32,10 @@ from saro.store import write_text
 TEMPLATES = ("report.md.j2", "report.html.j2")
 PAIR_CARDS = (("opcot", "OP-COT pairs"), ("ppcot", "PP-COT pairs"), ("direct", "Direct pairs"))
 PLOTS = (
+    ("recovery", "Prefilled-reasoning recovery: the headline reflection measure"),
     ("embeddings", "Prompt-kind overlap in representation space (Fig. 3, 1c)"),
     ("dpo_curves", "DPO reward accuracy and margin over steps (Fig. 4)"),
-    ("reflection", "Safety reflection and self-correction (Fig. 5)"),
+    ("reflection", "Reflection and self-correction in the model's own words (Fig. 5)"),
     ("cost", "Reasoning cost"),
     ("scorecard", "Per-policy-category scorecard: ASR and unhelpful rate"),
 )
@@ -67,7 +68,16 @@ def effects_rows(effects: dict[str, Any]) -> list[dict[str, str]]:
 
 def analysis_rows(analysis: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
     """Small tables of the analyses' headline numbers."""
-    out: dict[str, list[dict[str, str]]] = {"embeddings": [], "reflection": [], "cost": []}
+    out: dict[str, list[dict[str, str]]] = {"embeddings": [], "reflection": [], "cost": [],
+                                            "recovery": []}  # fmt: skip
+    for m, e in (analysis.get("recovery", {}).get("models") or {}).items():
+        by_k = e.get("by_k") or {}
+        out["recovery"].append({
+            "model": display(m),
+            **{f"k{k}": _pct(by_k.get(str(k))) + f" (n={(by_k.get(str(k)) or {}).get('n', 0)})"
+               for k in (1, 2, 3)},
+            "benign": _pct(e.get("benign")) + f" (n={(e.get('benign') or {}).get('n', 0)})",
+        })  # fmt: skip
     for m, e in (analysis.get("embeddings", {}).get("models") or {}).items():
         dist = e.get("centroid_distance") or {}
         harm = dist.get("harmful") or {}
@@ -118,7 +128,7 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
     adir = run / "analysis"
     analysis = {
         name: read_json(adir / f"{name}.json")
-        for name in ("embeddings", "dpo_curves", "reflection", "cost", "effects")
+        for name in ("embeddings", "dpo_curves", "reflection", "cost", "effects", "recovery")
         if (adir / f"{name}.json").exists()
     }
     plots = []
