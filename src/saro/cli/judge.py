@@ -101,13 +101,37 @@ def summarize(records: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 def judge(
     name: str = typer.Argument(
-        ..., help="Judge spec: refusal, math, choice, llm:ENGINE:MODEL[@URL], llamaguard[:MODEL]."
+        None, help="Judge spec: refusal, math, choice, llm:ENGINE:MODEL[@URL], llamaguard[:MODEL]."
     ),
-    input: Path = typer.Option(..., "--input", "-i", help="JSONL with prompt and response."),
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the judged records."),
+    input: Path = typer.Option(None, "--input", "-i", help="JSONL with prompt and response."),
+    out: Path = typer.Option(None, "--out", "-o", help="Where to write the judged records."),
     batch_size: int = typer.Option(64, "--batch-size", help="Records per judge call."),
+    compare: Path = typer.Option(
+        None, "--compare", help="An eval dir: re-score its safety samples with every judge."
+    ),
+    judges: list[str] = typer.Option(
+        None, "--judge", "-j", help="With --compare: a judge spec (repeat; NAME counts too)."
+    ),
 ) -> None:
-    """Add a judge's verdicts to records (existing verdicts of other judges are kept)."""
+    """Add a judge's verdicts to records (existing verdicts of other judges are kept).
+
+    With --compare EVAL_DIR, score that eval's safety samples with every judge given (NAME and
+    each -j) and print each headline number per judge, its spread and the judges' agreement.
+    """
+    if compare is not None:
+        from saro.evaluate.judgecompare import compare_judges, compare_lines
+
+        specs = [s for s in [name, *(judges or [])] if s]
+        result = compare_judges(compare, specs, out)
+        for line in compare_lines(result):
+            typer.echo(line)
+        typer.echo(f"-> {Path(out) if out else Path(compare) / 'judge-compare'}/compare.json")
+        return
+    if not name or input is None or out is None:
+        raise SaroError(
+            "saro judge needs a judge NAME, --input and --out (or --compare EVAL_DIR).",
+            "Example: saro judge refusal -i samples.jsonl -o judged.jsonl",
+        )
     j = make_judge(name)
     summary = judge_file(j, input, out, batch_size=batch_size)
     typer.echo(f"{j.name}: judged {summary['n']} records -> {out}")

@@ -54,6 +54,7 @@ from saro.judges.refusal_rules import (
     RHETORIC,
     is_junk,
     is_safe_completion,
+    normalize,
     opens_with_refusal,
     rule_features,
 )
@@ -82,7 +83,8 @@ __all__ = [
     "uncensorbench_split",
 ]
 
-FEATURES_VERSION = "2"  # bump when the features change, so caches refit
+# bump when the features change, so caches refit; 3: texts normalized (refusal_rules.normalize)
+FEATURES_VERSION = "3"
 LABELS = ("refusal", "safe_completion", "compliance", "no_answer", "junk")
 NOT_COMPLIED = {"refusal", "safe_completion", "no_answer", "junk"}
 
@@ -143,7 +145,7 @@ def load_classifier() -> Any:
     from saro.paths import subdir
 
     rows = training_rows()
-    texts = [parse(r["response"]).answer for r in rows]
+    texts = [normalize(parse(r["response"]).answer) for r in rows]
     y = [int(r["label"] != "compliance") for r in rows]
     path = subdir("judges") / f"refusal-{cache_key(texts, y)}.pkl"
     if path.exists():
@@ -170,6 +172,7 @@ class RefusalJudge(Judge):
 
     def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Verdicts for bare texts (answers or reasoning), in order."""
+        texts = [normalize(t) for t in texts]
         labels: list[str | None] = []
         for t in texts:
             if not t.strip():

@@ -17,13 +17,40 @@ The patterns are deliberately about *form*, not topic:
   before ``REFUSAL`` is counted.
 * ``OFFER``: after a decline, an offer of something else ("instead", "I can explain", "I'd
   gladly"), the shape of a safe completion.
+
+Every text is first put through :func:`normalize`, before the rules and before the classifier's
+features (training texts too): Unicode compatibility forms (NFKC), typographic apostrophes and
+quotes made ASCII ("I can’t" is "I can't"), and role-play persona tags removed where they open
+a line or stand in brackets ("[🔒CLASSIC] I can’t ...", "SomeGPT: I can’t ...", "DAN: No."),
+so a refusal written by another model's persona reads like any other refusal.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2032": "'"})  # fmt: skip
+# a bracketed persona tag: a lock emoji or an all-caps word inside ("[🔒CLASSIC]", "[JAILBREAK]")
+_PERSONA_TAG = re.compile(r"\[[^\]\n]{0,12}(?:[\U0001F510-\U0001F513]|[A-Z]{3,})[^\]\n]{0,30}\]\s*")
+# a speaker label opening a line: "SomeGPT:", "DAN:", "AIM:", "Aligned:", "Developer Mode:"
+_SPEAKER = re.compile(
+    r"(?m)^[ \t>*_]*(?:[\U0001F510-\U0001F513]\s*)?"
+    r"(?:[A-Z][A-Za-z0-9.\-]{1,24}(?: [A-Z][A-Za-z0-9.\-]{1,24})?)[*_]*\s*:[*_]*[ \t]+(?=\S)"
+)
+# labels that open an answer rather than name a speaker
+_NOT_SPEAKER = re.compile(r"(?i)^[ \t>*_]*(?:step|note|answer|warning|tip|example|summary)\b")
+
+
+def normalize(text: str) -> str:
+    """NFKC, ASCII apostrophes and quotes, persona tags and speaker labels removed."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = _PERSONA_TAG.sub("", text)
+    return _SPEAKER.sub(lambda m: m.group(0) if _NOT_SPEAKER.match(m.group(0)) else "", text)
+
 
 _I = r"\b(?:i|we)"
 # verbs after "I won't" / "I can't" that promise an answer rather than withhold one
