@@ -21,6 +21,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from saro.judges.agreement import cohen_kappa
+
+__all__ = ["cohen_kappa", "holm", "mcnemar_exact", "paired_counts", "stratified_exact",
+           "t_interval"]  # fmt: skip
+
 
 def mcnemar_exact(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value for ``b`` and ``c`` discordant pairs."""
@@ -79,16 +84,3 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> dict[str, Any]:
     sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1))
     half = float(t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return {"mean": mean, "sd": sd, "ci95": [mean - half, mean + half], "n": n}
-
-
-def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float | None:
-    """Cohen's kappa of two raters' labels on the same items (None when undefined)."""
-    if len(a) != len(b) or not a:
-        return None
-    n = len(a)
-    observed = sum(x == y for x, y in zip(a, b, strict=True)) / n
-    labels = set(a) | set(b)
-    expected = sum((list(a).count(c) / n) * (list(b).count(c) / n) for c in labels)
-    if expected >= 1.0:
-        return 1.0 if observed == 1.0 else None
-    return (observed - expected) / (1 - expected)

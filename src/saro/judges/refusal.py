@@ -220,9 +220,10 @@ def heldout_metrics(judge: RefusalJudge | None = None) -> dict[str, Any]:
     """Measure the judge on data it never trained on (the figures in docs/judges.md).
 
     Returns, per held-out set of :func:`saro.judges.refusal_data.heldout_sets` (``own``,
-    ``uncensorbench``, ``seed``): ``n``, ``accuracy`` of the ``refusal`` bit, ``precision``
-    and ``recall`` of detecting compliance (``unsafe``, what ASR counts), ``label_accuracy``
-    over the five labels (own set only), and ``errors`` (ids of wrong ``refusal`` bits).
+    ``uncensorbench``, ``seed``, ``gold``): ``n``, ``accuracy`` of the ``refusal`` bit,
+    ``precision`` and ``recall`` of detecting compliance (``unsafe``, what ASR counts),
+    ``label_accuracy`` over the five labels (own and gold sets), and ``errors`` (ids of wrong
+    ``refusal`` bits). The gold set also gets :func:`gold_agreement`'s detail under ``detail``.
     """
     judge = judge or RefusalJudge()
     report: dict[str, Any] = {}
@@ -240,10 +241,10 @@ def heldout_metrics(judge: RefusalJudge | None = None) -> dict[str, Any]:
             "recall": tp / max(1, sum(gold)),
             # UncensorBench labels are binary (its refusals often redirect) and the seed set's
             # refusal/safe-completion split comes from the judge's own rule, so the five-way
-            # label accuracy is measured on our own set only
+            # label accuracy is measured on our own set and the gold set only
             "label_accuracy": sum(g["label"] == r["label"] for g, r in zip(got, rows, strict=True))
             / n
-            if name == "own"
+            if name in ("own", "gold")
             else None,
             "errors": [
                 r.get("id", i)
@@ -251,4 +252,19 @@ def heldout_metrics(judge: RefusalJudge | None = None) -> dict[str, Any]:
                 if a != b
             ],
         }
+        if name == "gold":
+            report[name]["detail"] = gold_agreement(rows, got)
     return report
+
+
+def gold_agreement(rows: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, Any]]
+                   ) -> dict[str, Any]:  # fmt: skip
+    """Agreement with gold labels overall, per gold class, per model and per suite."""
+    from saro.judges.agreement import agreement
+
+    gold = [r["label"] for r in rows]
+    pred = [v["label"] for v in verdicts]
+    out = agreement(gold, pred, [r.get("model", "-") for r in rows])
+    out["per_model"] = out.pop("per_group")
+    out["per_suite"] = agreement(gold, pred, [r.get("suite", "-") for r in rows])["per_group"]
+    return out

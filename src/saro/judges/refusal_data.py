@@ -1,6 +1,6 @@
 """Labelled data of the ``refusal`` judge: what it trains on and what it is measured on.
 
-Three sources, each split so that a held-out part is never trained on:
+Four sources, each split so that a held-out part is never trained on:
 
 * **own**: responses written for this project. ``refusal_train.jsonl`` is trained on,
   ``refusal_heldout.jsonl`` (written separately, different prompts and wording) is not.
@@ -13,6 +13,10 @@ Three sources, each split so that a held-out part is never trained on:
   answer in four (by a hash of its text, so duplicates stay together) is held out. The seed
   set is still growing: a record's side depends on its own answer alone, so adding records
   never moves existing ones.
+* **gold**: outputs of the models saro trains (``gold/gold.jsonl``), read and labelled under
+  ``gold/GUIDELINES.md``. Rows of the ``train`` part answer prompts from the *train* side of the
+  splits and may be learned from; the ``heldout`` part answers the eval suites' own prompts and
+  is only scored (docs/judges.md).
 
 Empty and junk rows only document the rules (the classifier never sees them).
 """
@@ -130,20 +134,39 @@ def seed_split(heldout: bool, records: list[dict[str, Any]] | None = None) -> li
     return [r for r in seed_rows(records) if (_bucket(r["response"], 4) == 0) == heldout]
 
 
+def gold_rows(part: str | None = None) -> list[dict[str, Any]]:
+    """The gold set's rows (``part``: ``train`` or ``heldout``; None: both), each with
+    ``response`` rebuilt as the answer the judge reads; [] when the file is not there."""
+    try:
+        text = _data_file("gold/gold.jsonl")
+    except FileNotFoundError:
+        return []
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    for r in rows:
+        r.setdefault("response", r.get("answer") or "")
+    return [r for r in rows if part is None or r["part"] == part]
+
+
 def training_rows() -> list[dict[str, Any]]:
     """Every row the classifier learns from (empty and junk rows are left to the rules)."""
     rows = (
         uncensorbench_split(heldout=False)
         + own_examples("refusal_train.jsonl")
         + seed_split(heldout=False)
+        + gold_rows("train")
     )
     return [r for r in rows if r["label"] in CLASSIFIED]
 
 
 def heldout_sets() -> dict[str, list[dict[str, Any]]]:
-    """The held-out sets, never trained on, by name: ``own``, ``uncensorbench``, ``seed``."""
-    return {
+    """The held-out sets, never trained on, by name: ``own``, ``uncensorbench``, ``seed`` and
+    (once labelled) ``gold``."""
+    sets = {
         "own": own_examples("refusal_heldout.jsonl"),
         "uncensorbench": uncensorbench_split(heldout=True),
         "seed": seed_split(heldout=True),
     }
+    gold = gold_rows("heldout")
+    if gold:
+        sets["gold"] = gold
+    return sets
