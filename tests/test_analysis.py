@@ -195,7 +195,7 @@ def _load(run, name):
 
 def test_analyze_writes_every_file(analyzed):
     run, summary = analyzed
-    assert set(summary) == {"dpo_curves", "reflection", "cost", "effects", "scorecard"}
+    assert set(summary) == {"dpo_curves", "reflection", "cost", "effects", "scorecard", "recovery"}
     for name in ("dpo_curves", "reflection", "cost", "scorecard"):
         png = run / "analysis" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
