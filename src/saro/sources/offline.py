@@ -8,6 +8,7 @@ refusal probes, benign side). Capability sources (math, multiple choice) live in
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from saro.records import Prompt, stable_id
@@ -135,26 +136,48 @@ def _uncensor_rows() -> list[dict[str, Any]]:
     return read_json("uncensorbench", _UNCENSOR)["prompts"]
 
 
+def uncensorbench_verdicts() -> dict[str, dict[str, str]]:
+    """Each UncensorBench prompt read against this project's policy (``allowed``, ``mixed`` or
+    ``disallowed``, with the category and a reason), from
+    ``saro/data/sources/uncensorbench_policy.jsonl``."""
+    from importlib.resources import files
+
+    text = files("saro").joinpath("data", "sources", "uncensorbench_policy.jsonl").read_text(
+        encoding="utf-8"
+    )
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return {r["id"]: r for r in rows}
+
+
 @register_source(
     "uncensorbench",
-    kind="benign",
+    kind="mixed",
     license="MIT",
     origin=f"uncensorbench==0.3.7:{_UNCENSOR}",
-    description="UncensorBench: 150 borderline prompts that models often refuse (15 topics)",
+    description="UncensorBench: 150 prompts models often refuse, each read against the policy",
 )
 def uncensorbench() -> list[Prompt]:
-    """UncensorBench's borderline prompts as benign-edgy prompts (``category`` = topic)."""
-    return [
-        Prompt(
-            id=f"uncensorbench/{row['id']}",
-            text=row["prompt"].strip(),
-            kind="benign",
-            category=row["topic"].strip().lower(),
-            source="uncensorbench",
-            meta={"subtopic": row.get("subtopic", "")},
+    """UncensorBench's prompts (``category`` = topic). The benchmark collects requests models
+    refuse; read against this project's policy, many are ones it disallows. Each prompt's kind
+    comes from that reading (``uncensorbench_verdicts``): ``disallowed`` ones are ``harmful``,
+    ``allowed`` and ``mixed`` ones ``benign``; ``meta["policy_verdict"]`` keeps the verdict, so
+    the over-refusal suite can take only the ``allowed`` ones."""
+    verdicts = uncensorbench_verdicts()
+    out = []
+    for row in _uncensor_rows():
+        pid = f"uncensorbench/{row['id']}"
+        verdict = verdicts.get(pid, {}).get("verdict", "mixed")
+        out.append(
+            Prompt(
+                id=pid,
+                text=row["prompt"].strip(),
+                kind="harmful" if verdict == "disallowed" else "benign",
+                category=row["topic"].strip().lower(),
+                source="uncensorbench",
+                meta={"subtopic": row.get("subtopic", ""), "policy_verdict": verdict},
+            )
         )
-        for row in _uncensor_rows()
-    ]
+    return out
 
 
 @register_source(
