@@ -72,7 +72,8 @@ def test_html_is_self_contained_with_table_and_plots(reported):
     doc = Structure()
     doc.feed(html)
     table = doc.tables["main-table"]
-    assert table[0] == ["model", "Jailbreak ASR", "Harmful ASR", "Over-refusal (strict)",
+    assert table[0] == ["model", "Jailbreak ASR", "Rephrased ASR", "Harmful ASR",
+                        "Over-refusal (strict)",
                         "Safe compl. (benign)", "Unhelpful (benign)", "GSM8K", "ARC-Easy",
                         "Forced", "Reasoning tok.", "Answer tok."]  # fmt: skip
     assert [r[0] for r in table[1:]] == ["Base", "Safety-SFT", "Direct-DPO", "RW", "SaRO"]
@@ -86,7 +87,7 @@ def test_html_is_self_contained_with_table_and_plots(reported):
 
 def test_markdown_has_table_verdict_and_plot_links(reported):
     _, md, _ = reported
-    assert "| SaRO | 15.0% [5.2, 36.0] | 10.0% [2.8, 30.1] |" in md
+    assert "| SaRO | 15.0% [5.2, 36.0] | n/a | 10.0% [2.8, 30.1] |" in md
     assert "![reflection](analysis/reflection.png)" in md
     assert "embeddings: not available" in md
     assert "SaRO is better in 21 (2 with non-overlapping 95% intervals)" in md
