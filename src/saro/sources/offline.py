@@ -142,8 +142,10 @@ def uncensorbench_verdicts() -> dict[str, dict[str, str]]:
     ``saro/data/sources/uncensorbench_policy.jsonl``."""
     from importlib.resources import files
 
-    text = files("saro").joinpath("data", "sources", "uncensorbench_policy.jsonl").read_text(
-        encoding="utf-8"
+    text = (
+        files("saro")
+        .joinpath("data", "sources", "uncensorbench_policy.jsonl")
+        .read_text(encoding="utf-8")
     )
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     return {r["id"]: r for r in rows}
