@@ -167,6 +167,7 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
         ],  # fmt: skip
         "missing_models": [display(m) for m in MODELS if m not in table],
         "verdict": verdict(table)["sentences"] if table else [],
+        "paired": paired_sentences(run, info),
         "analysis_missing": not analysis,
         "effects": effects_rows(analysis.get("effects") or {}),
         "effects_note": (analysis.get("effects") or {}).get("unseen_by_construction"),
@@ -189,6 +190,15 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
             "missing": not info,
         },
     }
+
+
+def paired_sentences(run: Path, info: dict[str, Any]) -> list[str]:
+    """SaRO against every other arm on the same prompts, this run's seed alone: exact McNemar
+    per comparison, Holm-adjusted over all of them (saro.analysis.seeds with one seed)."""
+    from saro.analysis.seeds import aggregate
+
+    seed = info.get("seed", 0) if isinstance(info.get("seed"), int) else 0
+    return aggregate({seed: run})["sentences"]
 
 
 def render(context: dict[str, Any], template: str) -> str:

@@ -144,8 +144,11 @@ def claims(result: dict[str, Any]) -> list[str]:
     if not m:
         return ["SaRO and at least one other arm must be evaluated for a paired test."]
     out = [
-        f"{m} comparisons of SaRO with each other arm over {k} training seed(s) on the same "
-        f"prompts; p-values are exact stratified McNemar tests, Holm-adjusted over all {m}."
+        f"{m} comparisons of SaRO with each other arm on the same prompts"
+        + (f" over {k} training seeds" if k > 1 else "")
+        + "; p-values are exact McNemar tests"
+        + (" with the seeds combined (stratified)" if k > 1 else "")
+        + f", Holm-adjusted over all {m}."
     ]
     for t in result["tests"]:
         h = heads[t["metric"]]
@@ -160,10 +163,12 @@ def claims(result: dict[str, Any]) -> list[str]:
             if sig
             else "not significant at 0.05"
         )
+        mean = f"mean of {k} seeds" if k > 1 else "one seed"
+        pairs = "prompt-seed pairs" if k > 1 else "prompts"
         out.append(
-            f"{h.label}, SaRO vs {display(t['other'])}: {_pct(saro)} vs {_pct(other)} (mean of "
-            f"{k} seed(s)); SaRO better on {up} and worse on {down} of {t['n_pairs']} prompt-seed "
-            f"pairs; p = {t['p']:.3g}, Holm-adjusted {t['p_holm']:.3g}: {verdict}."
+            f"{h.label}, SaRO vs {display(t['other'])}: {_pct(saro)} vs {_pct(other)} ({mean}); "
+            f"SaRO better on {up} and worse on {down} of {t['n_pairs']} {pairs}; "
+            f"p = {t['p']:.3g}, Holm-adjusted {t['p_holm']:.3g}: {verdict}."
         )
     return out
 
