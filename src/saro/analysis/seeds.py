@@ -100,9 +100,12 @@ def aggregate(runs: dict[int, Path]) -> dict[str, Any]:
                 values.append(sum(got.values()) / len(got) if got else None)
             if all(v is None for v in values):
                 continue
+            cell = t_interval([v for v in values if v is not None])
+            if cell["ci95"]:  # a rate: the t interval is clipped to [0, 1]
+                cell["ci95"] = [max(0.0, cell["ci95"][0]), min(1.0, cell["ci95"][1])]
             table[m][h.key] = {
                 "per_seed": dict(zip(map(str, seeds), values, strict=True)),
-                **t_interval([v for v in values if v is not None]),
+                **cell,
                 "n_per_seed": [len(per_seed[(m, h.key, s)]) for s in seeds],
             }
     tests = []
@@ -194,8 +197,9 @@ def markdown(result: dict[str, Any]) -> str:
     said = "\n".join(f"- {s}" for s in result["sentences"])
     return (
         f"# Across training seeds ({seeds})\n\n"
-        "Mean over seeds with a 95% Student-t interval across seeds (none for one seed); every "
-        "seed is evaluated on the same prompts (one split seed).\n\n"
+        "Mean over seeds with a 95% Student-t interval across seeds (clipped to [0, 100]; none "
+        "for one seed; the base model is evaluated once and shared, so its interval has no "
+        "width); every seed is evaluated on the same prompts (one split seed).\n\n"
         f"{body}\n\n## Paired tests\n\n{said}\n\n"
         + "\n".join(f"- seed {s}: `{d}`" for s, d in result["runs"].items())
         + "\n"
