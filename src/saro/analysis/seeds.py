@@ -212,8 +212,12 @@ def figure(result: dict[str, Any], path: Path) -> str | None:
     if not heads:
         return None
     plt = plotting.pyplot()
-    fig, axes = plt.subplots(1, len(heads), figsize=(2.6 * len(heads), 3.2), squeeze=False)
-    for ax, h in zip(axes[0], heads, strict=True):
+    cols = min(5, len(heads))
+    rows = -(-len(heads) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.8 * cols, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(heads) :]:
+        ax.axis("off")
+    for ax, h in zip(axes.flat, heads, strict=False):
         for i, m in enumerate(result["models"]):
             cell = result["table"][m].get(h.key)
             if not cell or cell["mean"] is None:
