@@ -153,6 +153,10 @@ def test_dry_run_plans_every_seed_and_writes_nothing(tmp_path):
               progress=False, echo=lines.append)  # fmt: skip
     assert sum(line.startswith("Plan for") for line in lines) == 2
     assert not (tmp_path / "r").exists()
+    # the second seed's plan leaves out the base eval it will copy
+    second = lines[[i for i, x in enumerate(lines) if x.startswith("== seed 4")][0] :]
+    assert any(x.startswith("[share] eval_base") for x in second)
+    assert not any(x.strip().startswith("eval_base") for x in second)
 
 
 @pytest.mark.parametrize("spec, hint", [("0,x", "integers"), ("1,1", "repeats"), (",", "empty")])

@@ -92,10 +92,14 @@ def run_seeds(
         one = replace(cfg, seed=s, seeds=None)
         d = seed_dir(root, s)
         echo(f"== seed {s} -> {d}")
-        if first is not None and not dry_run and share_base_eval(first, Run(one, d), stages):
+        plan = stages
+        if first is not None and dry_run and not only and start is None:  # copied, not rerun
+            plan = tuple(st for st in stages if st.name != BASE_EVAL)
+            echo(f"[share] {BASE_EVAL}: copied from {first.dir}, not planned again")
+        elif first is not None and share_base_eval(first, Run(one, d), stages):
             echo(f"[share] {BASE_EVAL}: the base model's eval from {first.dir}")
         run = run_pipeline(one, d, start=start, only=only, dry_run=dry_run, progress=progress,
-                           echo=echo, stages=stages)  # fmt: skip
+                           echo=echo, stages=plan)  # fmt: skip
         first = first or run
         runs[s] = d
     if dry_run:
