@@ -73,9 +73,10 @@ class Throughput:
         gen_tokens_per_s: Generation tokens per second (hf engine, batched).
     """
 
-    train_tokens_per_s: float = 77.0  # RW and Safety-SFT at batch 4 in the demo (results.md)
-    dpo_cost_factor: float = 1.6
-    gen_tokens_per_s: float = 74.0  # OP-COT rollouts and eval in the demo, incl. loading/judging
+    # fitted to the quiet demo of 2026-12-06 (docs/results.md: 21.9 min of stages, estimate 25)
+    train_tokens_per_s: float = 125.0  # per estimated token (RIT-D rows estimated at 295 tokens)
+    dpo_cost_factor: float = 2.2
+    gen_tokens_per_s: float = 115.0  # rollouts and eval, with budget forcing, loading and judging
 
 
 @dataclass
