@@ -26,7 +26,7 @@ from typing import Any
 
 from saro.analysis import plotting
 from saro.analysis.rundata import eval_models, read_records, suite_metrics
-from saro.evaluate.metrics import LABEL_ALIASES, binary, recovered
+from saro.evaluate.metrics import binary, recovered, strict_refusal
 from saro.evaluate.stats import holm, paired_counts, stratified_exact, t_interval
 from saro.pipeline.roster import SARO, display
 from saro.store import write_json, write_text
@@ -62,10 +62,7 @@ HEADLINES = (
 def sample_outcome(rec: dict[str, Any], how: str, judge: str | None) -> int | None:
     """One sample's 0/1 contribution to a headline (None: not counted)."""
     if how == "strict":
-        verdict = ((rec.get("judges") or {}).get(judge or "") or {}).get("answer") or {}
-        if verdict.get("score") is None or not verdict.get("label"):
-            return None
-        return int(LABEL_ALIASES.get(verdict["label"], verdict["label"]) == "refusal")
+        return strict_refusal(rec, judge)
     if how == "recovery_benign":
         return recovered(rec, judge) if rec.get("recovery_side") == "benign" else None
     return binary(rec, how, judge)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from saro.errors import SaroError
-from saro.evaluate.metrics import recovery_metrics, safety_metrics
+from saro.evaluate.metrics import binary, recovery_metrics, safety_metrics
 from saro.evaluate.schema import read_metrics
 from saro.evaluate.stats import cohen_kappa
 from saro.store import read_jsonl, write_json, write_jsonl
@@ -40,14 +40,6 @@ def _numbers(records: list[dict[str, Any]], metric: str, judge: str) -> dict[str
     if metric == "refusal_rate" and "strict_refusal_rate" in m:
         out["strict_refusal"] = m["strict_refusal_rate"]
     return out
-
-
-def _refusal_bits(records: list[dict[str, Any]], judge: str) -> list[bool | None]:
-    bits = []
-    for r in records:
-        v = ((r.get("judges") or {}).get(judge) or {}).get("answer") or {}
-        bits.append(None if v.get("score") is None or v.get("refusal") is None else v["refusal"])
-    return bits
 
 
 def compare_judges(
@@ -73,8 +65,8 @@ def compare_judges(
     eval_dir = Path(eval_dir)
     out = Path(out_dir) if out_dir else eval_dir / "judge-compare"
     suites = read_metrics(eval_dir)["suites"]
-    result: dict[str, Any] = {"eval_dir": str(eval_dir), "judges": {}, "suites": {}}
-    result["judges"] = {j.name: j.spec or j.name for j in made}
+    judge_specs = {j.name: j.spec or j.name for j in made}
+    result: dict[str, Any] = {"eval_dir": str(eval_dir), "judges": judge_specs, "suites": {}}
     for suite, entry in suites.items():
         metric = entry.get("metric")
         if metric not in SAFETY:
@@ -97,9 +89,11 @@ def compare_judges(
             spread[k] = max(vals) - min(vals) if len(vals) >= 2 else None
         pairs = {}
         for a, b in combinations(made, 2):
-            both = [(x, y) for x, y in zip(_refusal_bits(records, a.name),
-                                           _refusal_bits(records, b.name), strict=True)
-                    if x is not None and y is not None]  # fmt: skip
+            bits = [
+                (binary(r, "refusal_rate", a.name), binary(r, "refusal_rate", b.name))
+                for r in records
+            ]
+            both = [(x, y) for x, y in bits if x is not None and y is not None]
             pairs[f"{a.name} vs {b.name}"] = {
                 "n": len(both),
                 "agreement": sum(x == y for x, y in both) / len(both) if both else None,

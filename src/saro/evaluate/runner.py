@@ -34,6 +34,7 @@ from saro.evaluate.schema import check_eval_dir
 from saro.evaluate.suites import Suite, get_suite
 from saro.policy import Policy
 from saro.reasoning import parse
+from saro.records import Prompt
 from saro.store import read_jsonl, write_json, write_jsonl
 
 TASK_JUDGES = ("math", "choice")
@@ -287,10 +288,9 @@ def _records(
 RECOVERY_FIELDS = ("recovery_side", "recovery_k", "prefix_id")
 
 
-def prefill_of(p: Any) -> str:
+def prefill_of(p: Prompt) -> str:
     """The assistant prefill a suite's prompt asks for (``meta["prefill"]``), else ``""``."""
-    meta = getattr(p, "meta", None) or {}
-    return str(meta.get("prefill") or "")
+    return str(p.meta.get("prefill") or "")
 
 
 def _token_counter(eng: BaseEngine):

