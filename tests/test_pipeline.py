@@ -107,6 +107,17 @@ def test_unknown_stage_and_changed_config_are_clear_errors(tmp_path, fake_stages
         run_pipeline(other, tmp_path, echo=lambda s: None)
 
 
+def test_a_run_resumes_under_new_throughput_rates_which_only_change_estimates(
+    tmp_path, fake_stages
+):
+    run_pipeline(cfg(), tmp_path, echo=lambda s: None)
+    faster = cfg()
+    faster.throughput.gen_tokens_per_s *= 2
+    run_pipeline(faster, tmp_path, echo=lambda s: None)
+    saved = json.loads((tmp_path / "run.json").read_text())["config"]["throughput"]
+    assert saved["gen_tokens_per_s"] == faster.throughput.gen_tokens_per_s
+
+
 def test_real_stage_list_dry_run_covers_the_whole_chain(tmp_path, capsys):
     assert (
         main(["run", "--config", str(CONFIGS / "demo.yaml"), "--out", str(tmp_path), "--dry-run"])

@@ -43,7 +43,9 @@ class Run:
 
         state = self.state()
         resolved = redact(to_dict(self.cfg))
-        if state.get("config") not in (None, resolved):
+        if state.get("config") is not None and _results_part(state["config"]) != _results_part(
+            resolved
+        ):
             raise SaroError(
                 f"{self.dir} holds a run of a different config.",
                 "Use another --out, or delete the directory to start over.",
@@ -66,3 +68,12 @@ class Run:
             **extra,
         }
         self.save_state(state)
+
+
+# Config sections that only change the dry-run's estimates, never a result: a run resumes under
+# a config that differs only there (and records the new values).
+ESTIMATE_ONLY = ("throughput",)
+
+
+def _results_part(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if k not in ESTIMATE_ONLY}
