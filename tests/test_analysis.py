@@ -80,7 +80,7 @@ def builder_texts() -> list[str]:
 
 def test_no_reflection_cue_matches_anything_the_data_builders_insert():
     """The count is not circular: SRPO cannot raise it by emitting the phrases it was given."""
-    from saro.analysis.reflection import PHRASE_CUES, SENTENCE_CUES
+    from saro.reflection_cues import PHRASE_CUES, SENTENCE_CUES
 
     texts = builder_texts()
     assert len(texts) > 30
@@ -298,9 +298,10 @@ def test_analyze_cli(tmp_path, capsys):
 
 
 def test_detector_on_the_shipped_seed_traces():
-    """What the RW model is trained on: the seed traces cite the policy after step 1 but almost
-    never reflect in their own words (docs/results.md quotes the counts); math has neither.
-    Rates, not counts, so adding seed traces does not break the test."""
+    """What the RW model is trained on: the seed traces cite the policy after step 1, and the
+    detector finds a reflection in exactly the traces written with a mid-course correction
+    (about a third of the safety traces; tests/test_seed_rit.py checks trace by trace); math,
+    reformatted GSM8K solutions, has neither."""
     from collections import Counter
 
     from saro.datagen.rit.seed import read_seed_records
@@ -311,6 +312,8 @@ def test_detector_on_the_shipped_seed_traces():
         n[rec["kind"]] += 1
         cites[rec["kind"]] += r.citation
         own[rec["kind"]] += r.reflection
+    annotated = Counter(rec["kind"] for rec in read_seed_records() if rec.get("correction"))
     for kind in ("harmful", "jailbreak", "benign"):
-        assert cites[kind] / n[kind] > 0.5 and own[kind] / n[kind] < 0.15, kind
-    assert own["math"] / n["math"] < 0.15 and n["math"] > 0
+        assert cites[kind] / n[kind] > 0.5 and 0.25 < own[kind] / n[kind] < 0.5, kind
+    assert own == annotated
+    assert own["math"] == 0 and n["math"] > 0

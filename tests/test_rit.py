@@ -9,6 +9,7 @@ from saro.datagen.accept import Acceptor, cited_categories
 from saro.datagen.rit.build import build_rit
 from saro.datagen.rit.config import RitConfig, TeacherConfig
 from saro.engines.mock import MockEngine
+from saro.errors import SaroError
 from saro.policy import Policy
 from saro.reasoning import render
 
@@ -213,3 +214,64 @@ def test_limit_per_kind_can_be_a_mapping(tmp_path, monkeypatch):
     rows = [json.loads(x) for x in (tmp_path / "out" / "rit.jsonl").read_text().splitlines()]
     assert sorted(r["kind"] for r in rows) == ["harmful"] * 6 + ["math"] * 3
     assert RitConfig(limit_per_kind={"math": 3}).kind_limit("general") == float("inf")
+
+
+def test_stratified_selection_keeps_the_mix_of_sources_attack_kinds_and_corrections(
+    tmp_path, monkeypatch
+):
+    """A capped kind keeps each stratum's share (largest remainders), not the shortest traces."""
+    from collections import Counter
+
+    from saro.datagen.rit.seed import load_seed_set
+    from saro.datagen.rit.select import stratum
+
+    monkeypatch.setenv("SARO_CACHE", str(tmp_path / "cache"))
+    full = {t.prompt.id: t for t in load_seed_set(kinds=("jailbreak", "benign"))}
+
+    def mix(ids):
+        return Counter(stratum(full[i].prompt, bool(full[i].correction)) for i in ids)
+
+    cfg = RitConfig(kinds=["jailbreak", "benign"], limit_per_kind=20, tokenizer=None)
+    assert cfg.select == "stratified"
+    build_rit(cfg, tmp_path / "out", progress=False)
+    rows = [json.loads(x) for x in (tmp_path / "out" / "rit.jsonl").read_text().splitlines()]
+    for kind in ("jailbreak", "benign"):
+        kept = [r["prompt_id"] if "prompt_id" in r else r["id"] for r in rows if r["kind"] == kind]
+        everything = [i for i, t in full.items() if t.kind == kind]
+        assert len(kept) == 20
+        want, got = mix(everything), mix(kept)
+        for key, n in want.items():  # each stratum within one of its proportional share
+            assert abs(got[key] - 20 * n / len(everything)) < 1, (kind, key)
+    templates = [r for r in rows if r["kind"] == "jailbreak" and "transform/" not in r["attack"]]
+    assert len(templates) >= 8  # 'shortest' kept 4 of 14 in the demo
+    card = json.loads((tmp_path / "out" / "card.json").read_text())
+    assert card["corrections"]["total"] == sum(1 for r in rows if r["correction_step"])
+
+
+def test_the_same_seed_selects_the_same_prompts_and_another_seed_others(tmp_path, monkeypatch):
+    monkeypatch.setenv("SARO_CACHE", str(tmp_path / "cache"))
+
+    def ids(seed):
+        cfg = RitConfig(kinds=["harmful"], limit_per_kind=10, tokenizer=None, seed=seed)
+        out = tmp_path / f"s{seed}"
+        build_rit(cfg, out, progress=False)
+        return [json.loads(x)["id"] for x in (out / "rit.jsonl").read_text().splitlines()]
+
+    assert ids(0) == ids(0) and ids(0) != ids(1)
+
+
+def test_allocation_shares_the_cap_by_largest_remainders():
+    from saro.datagen.rit.select import allocate
+
+    assert allocate({"a": 6, "b": 3, "c": 1}, 5) == {"a": 3, "b": 2, "c": 0}
+    assert allocate({"a": 2, "b": 2}, 10) == {"a": 2, "b": 2}
+    assert sum(allocate({"a": 7, "b": 5, "c": 3}, 8).values()) == 8
+
+
+def test_an_unknown_selection_is_a_clear_error(tmp_path):
+    with pytest.raises(SaroError, match="Unknown rit.select 'longest'"):
+        build_rit(
+            RitConfig(kinds=["math"], limit_per_kind=2, select="longest", tokenizer=None),
+            tmp_path,
+            progress=False,
+        )

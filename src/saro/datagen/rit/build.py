@@ -11,6 +11,7 @@ from typing import Any
 from saro.config import to_dict
 from saro.datagen.accept import Acceptor
 from saro.datagen.rit.config import RitConfig
+from saro.datagen.rit.select import SELECTIONS, select_prompts
 from saro.datagen.rit.srs import (
     SrsResult,
     engine_sampler,
@@ -22,6 +23,7 @@ from saro.datagen.rit.srs import (
 from saro.errors import SaroError
 from saro.reasoning import parse
 from saro.records import Prompt
+from saro.reflection_cues import correction_step
 from saro.security import redact
 from saro.store import write_jsonl
 
@@ -96,19 +98,20 @@ def build_rit(
         engine = engine or build_engine(cfg.teacher.engine, cfg.teacher.model, **options)
         sampler = engine_sampler(engine, policy, cfg.teacher, cfg.seed, count)
         teacher_name = engine.identity()
-    if cfg.limit_per_kind and cfg.select == "shortest" and cfg.teacher.engine == "seed":
-        length = {p.id: count(traces[p.id].response()) for p in prompts}
-        prompts = sorted(prompts, key=lambda p: length[p.id])
-    elif cfg.select not in ("first", "shortest"):
-        raise SaroError(f"Unknown rit.select {cfg.select!r}.", "Use 'first' or 'shortest'.")
     if cfg.limit_per_kind:
-        seen: Counter = Counter()
-        kept_prompts = []
-        for p in prompts:
-            if seen[p.kind] < cfg.kind_limit(p.kind):
-                seen[p.kind] += 1
-                kept_prompts.append(p)
-        prompts = kept_prompts
+        seed_run = cfg.teacher.engine == "seed"
+        prompts = select_prompts(
+            prompts,
+            cfg.kind_limit,
+            cfg.select,
+            seed=cfg.seed,
+            length=(lambda p: count(traces[p.id].response())) if seed_run else None,
+            corrected=(lambda p: bool(traces[p.id].correction)) if seed_run else None,
+        )
+    elif cfg.select not in SELECTIONS:
+        raise SaroError(
+            f"Unknown rit.select {cfg.select!r}.", f"Use one of: {', '.join(SELECTIONS)}."
+        )
     results = shortest_rejection_sampling(
         prompts,
         sampler,
@@ -154,6 +157,7 @@ def rit_rows(results: list[SrsResult]) -> tuple[list[dict], list[dict]]:
                 "tokens": r.kept.tokens,
                 "accepted_tokens": r.accepted_tokens,
                 "origin": r.kept.origin,
+                "correction_step": correction_step(parse(r.kept.response).steps),
             }
         )
         answer = parse(r.kept.response).answer
@@ -206,6 +210,7 @@ def make_card(
     }
     by_kind = {k: srs_stats([r for r in results if r.prompt.kind == k]) for k in kinds}
     sources = sorted({r["source"] for r in rows})
+    corrected = Counter(r["kind"] for r in rows if r.get("correction_step"))
     return {
         "dataset": "RIT-D",
         "teacher": teacher,
@@ -215,6 +220,8 @@ def make_card(
         "rows": len(rows),
         "per_kind": dict(kinds),
         "per_category": dict(sorted(cats.items())),
+        "corrections": {"total": sum(corrected.values()), "per_kind": dict(corrected)},
+        "refusal_target_share": (kinds["harmful"] + kinds["jailbreak"]) / max(1, len(rows)),
         "token_histogram": hist,
         "srs": srs_stats(results),
         "srs_per_kind": by_kind,
@@ -247,6 +254,15 @@ def card_markdown(card: dict[str, Any]) -> str:
             f"| {kind} | {n} | {s['sampled']} | {s['accepted']} | "
             f"{s['mean_kept_tokens']:.0f} | {s['srs_token_saving']:.1%} |"
         )
+    if "corrections" in card:
+        n, c = card["rows"], card["corrections"]
+        lines += [
+            "",
+            f"Mid-course corrections (a step after the first reflects in its own words, "
+            f"saro/reflection_cues.py): {c['total']} of {n} ({c['total'] / max(1, n):.0%}); "
+            + ", ".join(f"{k} {v}" for k, v in sorted(c["per_kind"].items()))
+            + f". Refusal targets (harmful + jailbreak): {card['refusal_target_share']:.0%}.",
+        ]
     lines += [
         "",
         f"Shortest Rejection Sampling: {srs['sampled']} samples, {srs['accepted']} "

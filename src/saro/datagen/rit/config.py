@@ -42,9 +42,10 @@ class RitConfig:
         kinds: Kinds to include.
         limit_per_kind: Keep at most this many traces per kind (None: all), or a mapping
             ``{kind: count}`` (kinds it leaves out keep all their traces).
-        select: Which traces ``limit_per_kind`` keeps from the seed set: ``first`` (file order)
-            or ``shortest`` (fewest tokens: the same preference as Shortest Rejection Sampling,
-            and the cheapest to train on).
+        select: Which prompts ``limit_per_kind`` keeps: ``stratified`` (in proportion to each
+            kind's sources, attack kinds and corrections, seeded), ``first`` (file order) or
+            ``shortest`` (fewest tokens; skews the mix, kept for older runs). See
+            :mod:`saro.datagen.rit.select`.
         tokenizer: Model whose tokenizer counts tokens (the model you will train).
         policy: Policy file (None: the packaged default).
         seed: Seed for sampling (``saro run`` sets it from the run's seed).
@@ -58,7 +59,7 @@ class RitConfig:
         default_factory=lambda: ["harmful", "jailbreak", "benign", "general", "math"]
     )
     limit_per_kind: int | dict[str, int] | None = None
-    select: str = "first"
+    select: str = "stratified"
     tokenizer: str = "smollm2-135m"
     policy: str | None = None
     seed: int = 0

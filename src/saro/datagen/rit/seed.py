@@ -6,6 +6,12 @@ prompt by source and id; the prompt text is read from the source at load time (a
 jailbreak traces, wrapped with the named training attack), so the package ships no copy of
 third-party prompts. Math traces are GSM8K train solutions reformatted into steps
 (``scripts/make_seed_math.py``).
+
+About a third of the traces show a **mid-course correction** (``*_reflect.jsonl`` and
+``benign_edgy.jsonl``): a step that drifts (starts to plan a harmful task at outline level, or
+starts to refuse a benign one), a later step that notices it in its own words
+(:mod:`saro.reflection_cues`) and checks it against the policy, then the corrected decision. Such
+a record says where: ``"correction": {"drift_step": D, "reflection_step": R}`` (1-based).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class SeedTrace:
         steps: Reasoning steps.
         answer: Final answer.
         attack: ``{"id", "seed"}`` for jailbreak traces.
+        meta: ``correction`` (``{"drift_step", "reflection_step"}``) on traces with one.
     """
 
     id: str
@@ -48,6 +55,10 @@ class SeedTrace:
     @property
     def kind(self) -> str:
         return self.prompt.kind
+
+    @property
+    def correction(self) -> dict[str, int] | None:
+        return self.meta.get("correction")
 
     def response(self) -> str:
         """The assistant turn in the reasoning format."""
@@ -137,9 +148,35 @@ def load_seed_set(
             prompt.meta = {**prompt.meta, "base_id": base.id}
         else:
             prompt.kind = rec["kind"]
+        meta = {"correction": check_correction(rec)} if rec.get("correction") else {}
         traces.append(
             SeedTrace(
-                rec["id"], prompt, list(rec["policy"]), list(rec["steps"]), rec["answer"], attack
+                rec["id"],
+                prompt,
+                list(rec["policy"]),
+                list(rec["steps"]),
+                rec["answer"],
+                attack,
+                meta,
             )
         )
     return traces
+
+
+def check_correction(rec: dict[str, Any]) -> dict[str, int]:
+    """A record's ``correction``, checked: 1 <= drift_step < reflection_step <= len(steps).
+
+    Raises:
+        SaroError: Naming the trace, when the step numbers are missing or out of range.
+    """
+    c = rec["correction"]
+    d = c.get("drift_step") if isinstance(c, dict) else None
+    r = c.get("reflection_step") if isinstance(c, dict) else None
+    n = len(rec["steps"])
+    if not (isinstance(d, int) and isinstance(r, int) and 1 <= d < r <= n):
+        raise SaroError(
+            f"Seed trace {rec['id']!r} has correction {c!r}, which does not fit its {n} steps.",
+            "Give {'drift_step': D, 'reflection_step': R} with 1 <= D < R <= the number of "
+            "steps (1-based).",
+        )
+    return {"drift_step": d, "reflection_step": r}
