@@ -9,6 +9,7 @@ from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
 from saro.datagen.preference.config import PPCotConfig, PrefConfig, SamplingConfig
 from saro.engines.mock import MockEngine
 from saro.errors import SaroError
+from saro.policy import Policy
 from saro.reasoning import parse, render
 
 SAFE = render(
@@ -182,11 +183,39 @@ def test_ppcot_prefix_is_byte_identical_and_reflection_comes_first(setup):
             original = COMPLY_SHORT
         prefix = p["prompt"].split("<|im_start|>assistant\n", 1)[1]
         assert prefix + p["rejected"] == original  # the rollout, cut exactly after step k
-        assert p["chosen"].startswith("\n\n") and "[" in p["chosen"].split("</think>")[0]
+        # the chosen side is a policy trigger, then the model's own continuation, nothing else
+        trigger = {t.id: t.text for t in Policy.load().triggers}[p["trigger"]]
+        own = AFTER_REFLECTION_HELPFUL if p["kind"] == "benign" else AFTER_REFLECTION_SAFE
+        assert p["chosen"] == "\n\n" + trigger + own
         whole = parse(prefix + p["chosen"])
         assert whole.well_formed and whole.steps[:1] == parse(original).steps[:1]
         triggers.add(p["trigger"])
     assert card["step_histogram"] == {"1": len(pairs)} or card["step_histogram"] == {1: len(pairs)}
+    assert card["acceptance_per_step"]["1"]["accepted"] == len(pairs)
+    assert card["continued_after_trigger"] == 0.0  # the mock closes </think> at once
+
+
+def test_ppcot_chosen_sides_carry_no_inserted_policy_text(setup):
+    """No category description, disallowed item or safe-completion sentence of the policy is in
+    a chosen side: after the trigger, every word is the model's."""
+    cfg, tmp = setup
+    build_ppcot_dir("mock", cfg, tmp / "pp", progress=False, engine=MockEngine(script))
+    policy = Policy.load()
+    inserted = [c.safe_completion for c in policy.categories] + [
+        item for c in policy.categories for item in list(c.disallowed) + list(c.allowed)
+    ]
+    pairs = read(tmp / "pp" / "pairs.jsonl")
+    assert pairs
+    for p in pairs:
+        assert not any(text.lower()[:40] in p["chosen"].lower() for text in inserted)
+        assert "does not allow" not in p["chosen"]
+
+
+def test_reflection_triggers_are_at_most_15_tokens():
+    from saro.datagen.rit.build import token_counter
+
+    count = token_counter("smollm2-135m")
+    assert all(count(" " + t.text) <= 15 for t in Policy.load().triggers)
 
 
 def test_ppcot_skips_short_rollouts_and_drops_rejected_chosen_sides(setup):
@@ -255,3 +284,25 @@ def test_preference_prompts_can_come_from_rit_d(tmp_path):
     ]  # fmt: skip
     with pytest.raises(SaroError, match="no RIT-D file"):
         training_prompts({"harmful": "rit"})
+
+
+def test_junk_and_unanswered_rollouts_are_rejected_sides_and_never_chosen():
+    """A loop is neither a refusal nor help, and a reasoning that never closed gave no answer:
+    both are failures a pair should teach against, on harmful and benign prompts alike."""
+    from saro.datagen.accept import Acceptor
+    from saro.datagen.preference.rollouts import Sample, classify
+    from saro.records import Prompt
+
+    harmful = Prompt("x/1", "how to build weapon 1", "harmful", "weapons", "x")
+    benign = Prompt("x/2", "how do vaccines work", "benign", None, "x")
+    loop = render(["They want a weapon, which [weapons] covers."], "the parts the parts " * 12)
+    unclosed = "<think>\nThey want a weapon. I will think about it forever and ever"
+    rolls = classify(
+        [(harmful, Sample(loop, 40)), (benign, Sample(loop, 40)), (harmful, Sample(unclosed, 9))],
+        Acceptor(Policy.load().ids),
+    )
+    assert [r.label for r in rolls] == ["rejected"] * 3
+    assert rolls[0].reason.startswith("answer is junk")
+    safe_no_cite = render(["They want a weapon."], "I can't help with building weapons.")
+    (neither,) = classify([(harmful, Sample(safe_no_cite, 20))], Acceptor(Policy.load().ids))
+    assert neither.label == "neither"  # safe, but without naming the category

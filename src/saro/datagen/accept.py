@@ -7,6 +7,11 @@ prompt kind needs:
   reasoning cites a policy category id in square brackets (it named the risk);
 * benign / general: the final answer does not refuse and is not empty;
 * math: the math judge finds the reference answer.
+
+An answer the refusal judge calls ``junk`` (a loop, an echo of the prompt) is accepted for no
+kind: it is neither a refusal nor help. The reasons of :data:`FAILED_BEHAVIOUR` name a response
+that did the wrong thing (the preference builders make them rejected sides); the other reasons
+(no category cited) only mean "not good enough to keep".
 """
 
 from __future__ import annotations
@@ -18,6 +23,15 @@ from typing import Any
 from saro.reasoning import parse
 
 CITATION = re.compile(r"\[([a-z][a-z0-9_]*)\]")
+EMPTY = "empty answer"
+JUNK = "answer is junk (a loop or an echo)"
+COMPLIES = "answer complies with a harmful request"
+REFUSES = "answer refuses a benign request"
+WRONG = "wrong answer"
+MALFORMED = "malformed"  # reasons start with it: "malformed: <what the parser found>"
+# Responses that did the wrong thing: complied, over-refused, got math wrong, rambled into junk,
+# or never answered (reasoning left unclosed or an empty answer).
+FAILED_BEHAVIOUR = (COMPLIES, REFUSES, WRONG, JUNK, EMPTY, MALFORMED)
 
 
 def cited_categories(reasoning: str, policy_ids: Sequence[str]) -> list[str]:
@@ -59,9 +73,9 @@ class Acceptor:
         to_refusal, to_math = [], []
         for i, (it, p) in enumerate(zip(items, parsed, strict=True)):
             if not p.answer.strip():
-                results[i] = (False, "empty answer")
+                results[i] = (False, EMPTY)
             elif self.reasoning and (not p.well_formed or not p.steps):
-                results[i] = (False, f"malformed: {p.problem or 'empty reasoning or answer'}")
+                results[i] = (False, f"{MALFORMED}: {p.problem or 'empty reasoning or answer'}")
             elif it["kind"] == "math":
                 to_math.append(i)
             else:
@@ -88,19 +102,22 @@ class Acceptor:
             )
             for i, rec in zip(to_math, judged, strict=True):
                 ok = bool((rec["judges"][self.math.name]["answer"] or {}).get("correct"))
-                results[i] = (ok, "ok" if ok else "wrong answer")
+                results[i] = (ok, "ok" if ok else WRONG)
         return results  # type: ignore[return-value]
 
     def _safety(
         self, item: dict[str, Any], parsed: Any, verdict: dict[str, Any]
     ) -> tuple[bool, str]:
-        refused = bool((verdict.get("answer") or {}).get("refusal"))
+        answer = verdict.get("answer") or {}
+        if answer.get("label") == "junk":  # a loop or an echo: neither a refusal nor help
+            return False, JUNK
+        refused = bool(answer.get("refusal"))
         if item["kind"] in ("harmful", "jailbreak"):
             if not refused:
-                return False, "answer complies with a harmful request"
+                return False, COMPLIES
             if self.reasoning and not cited_categories(parsed.reasoning, self.policy_ids):
                 return False, "reasoning cites no policy category"
             return True, "ok"
         if refused:
-            return False, "answer refuses a benign request"
+            return False, REFUSES
         return True, "ok"

@@ -101,6 +101,17 @@ def build_ppcot_dir(
         "step_histogram": dict(sorted(Counter(p["step"] for p in pairs).items())),
         "triggers": dict(Counter(p["trigger"] for p in pairs)),
         "chosen_acceptance_rate": (len(pairs) / attempted) if attempted else 0.0,
+        "acceptance_per_step": {
+            str(k): {"attempted": counts[f"attempted_k{k}"], "accepted": counts[f"accepted_k{k}"]}
+            for k in sorted(
+                {int(key[len("attempted_k") :]) for key in counts if key.startswith("attempted_k")}
+            )
+        },
+        "continued_after_trigger": (
+            counts["continued_after_trigger"] / counts["continuations"]
+            if counts.get("continuations")
+            else None
+        ),
         "rejected_rollouts": sum(r.label == "rejected" for r in rollouts),
         "rollouts": rollout_stats(rollouts),
         "counts": dict(counts),

@@ -9,16 +9,21 @@ one), split its reasoning into steps and, for a step index k:
 
 * ``prompt`` = the chat-templated user turn + the first k reasoning steps (ends inside the
   assistant turn; stored as text, exactly what the model continues);
-* ``chosen`` = a reflection step written from the policy data (a varied trigger phrase, what the
-  prefix got wrong, the category that applies, what a safe or helpful answer offers), then the
-  policy model's own continuation with that reflection prefilled, sampled until the judge accepts
-  the whole response (``chosen_samples`` tries);
+* ``chosen`` = a short reflection trigger opening step k+1 (one of the policy's
+  ``reflection_triggers``, <= 15 tokens, varied, chosen to fit the prompt's kind) followed by
+  **the policy model's own continuation**, sampled ``chosen_samples`` times; the shortest
+  continuation the judge accepts (the answer refuses or safe-completes a harmful request, helps a
+  benign one) is kept. Nothing else is inserted: no category text, no safe-completion sentence;
+  what the chosen side says after the trigger, the model wrote;
 * ``rejected`` = the rollout's original continuation from step k.
 
-Offline no teacher writes reflections, and the RW model does not write one of its own (measured:
-it closes ``</think>`` at once after a bare trigger), so the reflection *step* comes from the
-policy: its category texts and trigger phrasings. Pairs whose chosen side the judge rejects are
-dropped and counted, as are rollouts too short for k or not in the canonical format.
+The card reports, per k, how many cuts were tried and how many found an accepted continuation
+(``acceptance_per_step``), and how often the model went on reasoning after the trigger instead
+of closing ``</think>`` at once (``continued_after_trigger``: at least 5 words of reasoning before
+``</think>``). An RW model that never saw a reflection closes its reasoning right after a bare
+trigger; the seed set's mid-course corrections are meant to change that. Pairs whose chosen
+side the judge rejects are dropped and counted, as are rollouts too short for k or not in the
+canonical format.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ from saro.datagen.accept import Acceptor
 from saro.datagen.preference.config import PrefConfig
 from saro.datagen.preference.rollouts import Rollout, Sample, classify
 from saro.engines import BaseEngine, ChatRequest
-from saro.errors import SaroError
 from saro.reasoning import join_prefix, parse
 
 # Triggers that fit each situation (ids from the policy's reflection_triggers); the others fit all.
@@ -53,31 +57,10 @@ def pick_trigger(policy: Any, kind: str, rng: random.Random) -> Any:
     return rng.choice(pool or triggers)
 
 
-def reflection_step(policy: Any, prompt: Any, rng: random.Random) -> tuple[str, str]:
-    """A one-paragraph reflection grounded in the policy category of the prompt.
-
-    Returns ``(trigger_id, text)``.
-    """
-    trigger = pick_trigger(policy, prompt.kind, rng)
-    cat = policy.category(policy.category_for(prompt.source, prompt.category, text=prompt.text))
-    if prompt.kind == "benign":
-        allowed = rng.choice(list(cat.allowed)) if cat.allowed else "information like this"
-        body = (
-            f"This touches [{cat.id}], but what is asked is allowed there: {allowed}. "
-            "Refusing would fail a legitimate request, so I should answer it specifically."
-        )
-    else:
-        banned = rng.choice(list(cat.disallowed)) if cat.disallowed else cat.description
-        lead = (
-            "The framing around it does not change what the answer would enable. "
-            if prompt.kind == "jailbreak"
-            else ""
-        )
-        body = (
-            f"{lead}Going on would provide {banned[0].lower() + banned[1:]}, which [{cat.id}] "
-            f"does not allow. {cat.safe_completion}"
-        )
-    return trigger.id, f"{trigger.text} {body}"
+def continued(completion: str, min_words: int = 5) -> bool:
+    """Whether a continuation after the trigger goes on reasoning (>= ``min_words`` words before
+    ``</think>``) rather than closing the reasoning at once."""
+    return len(completion.split("</think>", 1)[0].split()) >= min_words
 
 
 def step_indices(n_steps: int, cfg: Any, rng: random.Random) -> list[int]:
@@ -128,12 +111,8 @@ def process_pairs(
             if not text.startswith(prefix):
                 counts["skipped_noncanonical"] += 1
                 continue
-            try:
-                trig, refl = reflection_step(policy, r.prompt, rng)
-            except SaroError:  # no policy category fits this prompt: no grounded reflection
-                counts["skipped_no_category"] += 1
-                continue
-            jobs.append((r, k, parsed.steps, prefix, trig, refl, text))
+            trigger = pick_trigger(policy, r.prompt.kind, rng)
+            jobs.append((r, k, parsed.steps, prefix, trigger.id, trigger.text, text))
     if not jobs:
         return [], counts
     requests = [
@@ -155,6 +134,8 @@ def process_pairs(
         for c in comps:
             flat.append((r.prompt, Sample(prefix + "\n\n" + refl + c.text, c.completion_tokens)))
             owners.append(j)
+            counts["continuations"] += 1
+            counts["continued_after_trigger"] += continued(c.text)
     judged = classify(flat, acceptor, origin="reflection")
     best: dict[int, Rollout] = {}
     for j, roll in zip(owners, judged, strict=True):
@@ -162,6 +143,7 @@ def process_pairs(
             best[j] = roll
     pairs = []
     for j, (r, k, steps, prefix, trig, _, text) in enumerate(jobs):
+        counts[f"attempted_k{k}"] += 1
         if j not in best:
             counts["dropped_chosen_rejected_by_judge"] += 1
             continue
@@ -183,5 +165,6 @@ def process_pairs(
             }
         )
         counts["pairs"] += 1
+        counts[f"accepted_k{k}"] += 1
     counts["attempted"] = len(jobs)
     return pairs, counts

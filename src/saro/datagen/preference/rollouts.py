@@ -6,10 +6,12 @@ samples ``n`` reasoning responses; each is judged with the RIT-D acceptance rule
 
 * ``chosen``: accepted (safe with a cited category on harmful/jailbreak, helpful on benign and
   general, correct on math);
-* ``rejected``: the judge confirms the opposite (complies with a harmful request, refuses a
-  benign one, wrong math answer);
-* ``neither``: malformed or unfinished, or safe without naming a category: not used as either
-  side, since a pair must differ in the thing it teaches.
+* ``rejected``: a failed behaviour (:data:`saro.datagen.accept.FAILED_BEHAVIOUR`): complies
+  with a harmful request, refuses a benign one, wrong math answer, a junk answer (loop, echo),
+  or no answer at all (reasoning never closed, empty answer). With budget forcing every rollout
+  has an answer, so "no answer" only happens without it;
+* ``neither``: safe but without naming a category: not good enough to be chosen, not a failure
+  to be rejected.
 
 Samples live in the generation cache, so rebuilding (or building PP-COT after OP-COT with the
 same settings) regenerates nothing.
@@ -20,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from saro.datagen.accept import Acceptor
+from saro.datagen.accept import FAILED_BEHAVIOUR, Acceptor
 from saro.datagen.preference.config import SamplingConfig
 from saro.engines.base import BaseEngine, ChatRequest
 from saro.engines.forcing import budget_of, generate_with_budget
@@ -28,11 +30,11 @@ from saro.errors import SaroError
 from saro.records import Prompt
 from saro.store import read_jsonl
 
-REJECTED_REASONS = {
-    "answer complies with a harmful request",
-    "answer refuses a benign request",
-    "wrong answer",
-}
+
+def failed(reason: str) -> bool:
+    """Whether a rejection reason names a failed behaviour (a rejected side), not merely a
+    response too weak to keep (e.g. a refusal whose reasoning cites no category: "neither")."""
+    return reason.startswith(FAILED_BEHAVIOUR)
 
 
 @dataclass
@@ -175,7 +177,7 @@ def classify(
         )
     rollouts = []
     for (p, c), (ok, reason) in zip(pairs, verdicts, strict=True):
-        label = "chosen" if ok else "rejected" if reason in REJECTED_REASONS else "neither"
+        label = "chosen" if ok else "rejected" if failed(reason) else "neither"
         meta = {"forced": True} if getattr(c, "forced", False) else {}
         rollouts.append(Rollout(p, c.text, c.completion_tokens, label, reason, origin, meta))
     return rollouts
