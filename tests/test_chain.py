@@ -60,7 +60,6 @@ rit:
   teacher: {{engine: seed}}
   kinds: [harmful, jailbreak, benign]
   limit_per_kind: 2
-  select: shortest
   tokenizer: {base}
 train:
   rw: {sft}
@@ -70,6 +69,8 @@ train:
           eval_strategy: steps, eval_steps: 2, disable_tqdm: true}}
   direct_dpo: {{max_steps: 1, per_device_train_batch_size: 2, learning_rate: 1.0e-3,
                 max_length: 512, save_strategy: "no", disable_tqdm: true}}
+  sft_dpo: {{max_steps: 1, per_device_train_batch_size: 2, learning_rate: 1.0e-3,
+             max_length: 512, save_strategy: "no", disable_tqdm: true}}
 pref:
   prompts:
     harmful: {{source: rit, limit: 2}}
@@ -78,6 +79,10 @@ pref:
   sampling: {{engine: hf, n: 2, temperature: 0.8, max_new_tokens: 64, max_samples: 100}}
   ppcot: {{steps: sampled, max_steps: 2, chosen_samples: 1, kinds: [harmful, jailbreak, benign]}}
 direct:
+  kinds: [harmful, jailbreak, benign]
+  n: 2
+  max_new_tokens: 64
+control:
   kinds: [harmful, jailbreak, benign]
   n: 2
   max_new_tokens: 64
@@ -185,7 +190,7 @@ def test_every_stage_runs_once_and_writes_every_file_it_declares(finished, engin
     assert stage_status(run) == dict.fromkeys(names, "done")
     assert missing_files(run) == []
 
-    for which in ("opcot", "ppcot", "direct"):
+    for which in ("opcot", "ppcot", "direct", "control"):
         card = json.loads((run / "pref" / which / "card.json").read_text())
         pairs = list(read_jsonl(run / "pref" / which / "pairs.jsonl"))
         assert card["pairs"] == len(pairs) > 0, which
@@ -199,6 +204,10 @@ def test_every_stage_runs_once_and_writes_every_file_it_declares(finished, engin
         "<think>" not in p[side][0]["content"] for p in direct for side in ("chosen", "rejected")
     )
 
+    control = list(read_jsonl(run / "pref" / "control" / "pairs.jsonl"))
+    sft = [e for e in engines.built if e.model == str(run / "models" / "safety_sft")]
+    assert sft and control  # the control arm's pairs come from the Safety-SFT model itself
+
     rw = [e for e in engines.built if e.model == str(run / "models" / "rw")]
     opcot_engine, ppcot_engine = rw[0], rw[1]
     assert opcot_engine.calls and all(not j.request.prefill for j in opcot_engine.calls)
@@ -210,6 +219,7 @@ def test_every_stage_runs_once_and_writes_every_file_it_declares(finished, engin
         if a.trained:
             trained = json.loads((run / "models" / a.key / "run.json").read_text())
             assert trained["status"] == "done" and trained["stage"] == a.stage
+            assert trained["train_tokens"] > 0
 
 
 def test_the_report_shows_results_analyses_and_every_dataset_card(finished):
@@ -227,7 +237,9 @@ def test_the_report_shows_results_analyses_and_every_dataset_card(finished):
     for title, card in (("RIT-D", "# RIT-D dataset card"),
                         ("OP-COT pairs", "# OP-COT dataset card"),
                         ("PP-COT pairs", "# PP-COT dataset card"),
-                        ("Direct pairs", "# Direct pairs dataset card")):  # fmt: skip
+                        ("Direct pairs", "# Direct pairs dataset card"),
+                        ("Safety-SFT→DPO pairs (control)",
+                         "# Safety-SFT→DPO pairs (control) dataset card")):  # fmt: skip
         assert f"<summary>{title}</summary>" in md and card in md, title
     assert "No dataset cards found" not in md
     for s in STAGES[:-1]:  # the report is written while its own stage is still running

@@ -1,5 +1,7 @@
-"""Direct pairs for the direct-DPO baseline: chosen = the Safety-SFT answer, rejected = the base
-model's own wrong answer (or a prefilled one), and an optional seeded prompt sample."""
+"""Direct pairs, no reasoning on either side. Direct-DPO baseline: chosen = the Safety-SFT
+answer, rejected = the base model's own wrong answer (or a prefilled one), an optional seeded
+prompt sample. Control arm (Safety-SFT -> DPO): chosen = the Safety-SFT model's own accepted
+answer."""
 
 from __future__ import annotations
 
@@ -129,3 +131,46 @@ def test_saro_data_direct_refuses_a_mistyped_setting(tmp_path, capsys):
     ]
     assert main(argv) == 2
     assert "n = 'two' is not int" in capsys.readouterr().err
+
+
+OWN_REFUSAL = "I won't help with that, but a locksmith course teaches the legal side."
+OWN_HELP = "Here is how it works: the valve opens at 3 bar and the spring resets it afterwards."
+
+
+def test_the_control_arm_prefers_the_models_own_accepted_answer_over_its_own_failure(tmp_path):
+    """Safety-SFT -> DPO: both sides are the Safety-SFT model's own answers on the same prompt
+    where it has both; the RIT-D answer stands in only when none of its answers passes."""
+
+    def script(request, index):
+        text = request.messages[-1]["content"]
+        if request.prefill:
+            return REFUSE if "benign" in text else " here is the plan: step 1, get the tools."
+        if text.startswith("harmful question number 0"):
+            return COMPLY  # never safe: the RIT-D answer is the fallback chosen side
+        if text.startswith("harmful"):
+            return [OWN_REFUSAL, COMPLY][index % 2]
+        return [OWN_HELP, "I'm sorry, but I can't help with that."][index % 2]
+
+    card = build_direct_dir(
+        "safety-sft-model",
+        DirectConfig(kinds=["harmful", "benign"], n=2),
+        _safety_sft(tmp_path / "safety_sft.jsonl"),
+        tmp_path / "out",
+        engine=MockEngine(script),
+        acceptor=Acceptor(Policy.load().ids, reasoning=False),
+        progress=False,
+        on_policy_chosen=True,
+        dataset="Safety-SFT -> DPO pairs",
+    )
+    pairs = {p["prompt_id"]: p for p in _pairs(tmp_path)}
+    one = pairs["harmful-1"]
+    assert (one["chosen"][0]["content"], one["rejected"][0]["content"]) == (OWN_REFUSAL, COMPLY)
+    assert one["origin_chosen"] == one["origin_rejected"] == "onpolicy"
+    benign = pairs["benign-2"]
+    assert benign["chosen"][0]["content"] == OWN_HELP
+    assert benign["rejected"][0]["content"].startswith("I'm sorry")
+    fallback = pairs["harmful-0"]
+    assert fallback["origin_chosen"] == "offpolicy"
+    assert fallback["chosen"][0]["content"] == "I can't help with that."
+    assert card["dataset"] == "Safety-SFT -> DPO pairs"
+    assert card["origins"] == {"onpolicy/onpolicy": 11, "offpolicy/onpolicy": 1}

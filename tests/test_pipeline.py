@@ -174,7 +174,7 @@ def test_every_stage_reads_only_what_an_earlier_stage_writes():
 
 def test_the_roster_drives_the_training_and_eval_stages():
     names = [s.name for s in STAGES]
-    assert [a.key for a in ROSTER] == ["base", "safety_sft", "direct_dpo", "rw", "saro"]
+    assert [a.key for a in ROSTER] == ["base", "safety_sft", "sft_dpo", "direct_dpo", "rw", "saro"]
     for a in ROSTER:
         assert f"eval_{a.key}" in names
         assert (f"train_{a.key}" in names) == a.trained
@@ -215,8 +215,8 @@ def test_direct_pairs_sample_with_the_preference_engine_and_policy_unless_set(
 
     seen = {}
 
-    def fake(model, cfg, safety_sft, out, progress=True):
-        seen["cfg"] = cfg
+    def fake(model, cfg, safety_sft, out, progress=True, **kw):
+        seen.update(cfg=cfg, model=model, out=out, **kw)
         return {"pairs": 0}
 
     monkeypatch.setattr(build, "build_direct_dir", fake)
@@ -228,6 +228,42 @@ def test_direct_pairs_sample_with_the_preference_engine_and_policy_unless_set(
     c = load_run_config(CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "direct.engine=hf"])
     stage.run(Run(c, tmp_path))
     assert seen["cfg"].engine == "hf"
+
+
+def test_the_control_arm_samples_its_pairs_from_safety_sft_with_its_own_section(
+    tmp_path, monkeypatch
+):
+    """Safety-SFT -> DPO: pairs from the Safety-SFT model's own answers (on-policy chosen), with
+    the `control` section's settings, into pref/control."""
+    import saro.datagen.preference.build as build
+    from saro.pipeline.stages import STAGES as REAL
+
+    seen = {}
+
+    def fake(model, cfg, safety_sft, out, progress=True, **kw):
+        seen.update(cfg=cfg, model=model, out=out, **kw)
+        return {"pairs": 0}
+
+    monkeypatch.setattr(build, "build_direct_dir", fake)
+    stage = next(s for s in REAL if s.name == "control_pairs")
+    c = load_run_config(CONFIGS / "demo.yaml", ["seed=4"])
+    stage.run(Run(c, tmp_path))
+    assert seen["model"] == str(tmp_path / "models" / "safety_sft")
+    assert seen["out"] == tmp_path / "pref" / "control" and seen["on_policy_chosen"] is True
+    assert (seen["cfg"].n, seen["cfg"].limit, seen["cfg"].seed) == (c.control.n, c.control.limit, 4)
+
+
+def test_an_arm_left_out_skips_its_pairs_training_and_eval(tmp_path):
+    from saro.pipeline.stages import STAGES as REAL
+
+    c = load_run_config(CONFIGS / "demo.yaml", ["arms=[base,safety_sft,rw,saro]"])
+    run = Run(c, tmp_path)
+    for name in ("control_pairs", "train_sft_dpo", "eval_sft_dpo", "direct_pairs"):
+        result = next(s for s in REAL if s.name == name).run(run)
+        assert "not in arms" in result["skipped"]
+    assert not (tmp_path / "pref").exists() and not (tmp_path / "models").exists()
+    with pytest.raises(SaroError, match="arms lists 'sft_dpo' but not 'safety_sft'"):
+        load_run_config(CONFIGS / "demo.yaml", ["arms=[base,sft_dpo]"])
 
 
 def test_each_arm_trains_under_a_stage_name_its_trainer_accepts():

@@ -76,7 +76,9 @@ def test_html_is_self_contained_with_table_and_plots(reported):
                         "Over-refusal (strict)",
                         "Safe compl. (benign)", "Unhelpful (benign)", "GSM8K", "ARC-Easy",
                         "Forced", "Reasoning tok.", "Answer tok."]  # fmt: skip
-    assert [r[0] for r in table[1:]] == ["Base", "Safety-SFT", "Direct-DPO", "RW", "SaRO"]
+    assert [r[0] for r in table[1:]] == [
+        "Base", "Safety-SFT", "Safety-SFT→DPO", "Direct-DPO", "RW", "SaRO"
+    ]  # fmt: skip
     assert table[-1][1] == "15.0% [5.2, 36.0]"  # SaRO jailbreak ASR: 3/20 with Wilson interval
     assert len(doc.images) == 4 and all(s.startswith("data:image/png;base64,") for s in doc.images)
     assert doc.external == []  # nothing fetched from elsewhere
@@ -90,7 +92,7 @@ def test_markdown_has_table_verdict_and_plot_links(reported):
     assert "| SaRO | 15.0% [5.2, 36.0] | n/a | 10.0% [2.8, 30.1] |" in md
     assert "![reflection](analysis/reflection.png)" in md
     assert "embeddings: not available" in md
-    assert "SaRO is better in 21 (2 with non-overlapping 95% intervals)" in md
+    assert "SaRO is better in 27 (2 with non-overlapping 95% intervals)" in md
     assert "| total | | 7.2 min |" in md
 
 
@@ -172,7 +174,7 @@ def test_report_without_analysis_or_run_json(tmp_path, capsys):
     md = (run / "report.md").read_text()
     assert "The analyses are not available: run `saro analyze" in md
     assert "run.json is missing" in md
-    assert "Not evaluated in this run: Safety-SFT, Direct-DPO, RW." in md
+    assert "Not evaluated in this run: Safety-SFT, Safety-SFT→DPO, Direct-DPO, RW." in md
     html = (run / "report.html").read_text()
     doc = Structure()
     doc.feed(html)
@@ -218,3 +220,25 @@ def test_report_renders_in_headless_chromium(reported, tmp_path):
     doc.feed(proc.stdout)
     assert len(doc.tables["main-table"]) == 6
     assert len(doc.images) == 4 and all(s.startswith("data:image/png") for s in doc.images)
+
+
+def test_training_compute_counts_each_arm_with_the_arms_it_starts_from(tmp_path):
+    """Compute-aware comparison: SaRO's total is RW's tokens plus its own DPO tokens."""
+    from saro.analysis.report import training_rows
+
+    run = build_run_dir(tmp_path / "run", models=("base", "saro"))
+    for key, tokens, steps in (("rw", 1000, 10), ("saro", 300, 4), ("safety_sft", 500, 10)):
+        (run / "models" / key).mkdir(parents=True, exist_ok=True)
+        (run / "models" / key / "run.json").write_text(
+            json.dumps({"status": "done", "train_tokens": tokens, "global_step": steps})
+        )
+    (run / "models" / "sft_dpo").mkdir(exist_ok=True)
+    (run / "models" / "sft_dpo" / "run.json").write_text(json.dumps({"status": "running"}))
+    rows = {r["model"]: r for r in training_rows(run)}
+    assert set(rows) == {"Safety-SFT", "RW", "SaRO"}  # an unfinished run is not counted
+    assert (rows["SaRO"]["tokens"], rows["SaRO"]["total"], rows["SaRO"]["start"]) == (
+        300, 1300, "RW"
+    )  # fmt: skip
+    assert rows["RW"]["total"] == 1000
+    md, _ = write_report(run)
+    assert "| SaRO | RW | 4 | 300 | 1,300 |" in md.read_text()

@@ -30,6 +30,9 @@ def test_sft_full_fine_tune_trains_logs_and_saves_a_usable_model(tmp_path, tiny_
     assert _changed(_weights(tiny_model_dir), _weights(out))
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "done" and run["stage"] == "rw" and run["global_step"] == 3
+    ds = sft.build_trainer(build_config("sft", sft_values(tiny_model_dir, tmp_path / "t")))
+    per_epoch = sum(len(ids) for ids in ds.train_dataset["input_ids"])  # no padding counted
+    assert run["train_tokens"] == per_epoch * run["metrics"]["epoch"] > 0
     # the saved tokenizer keeps the ORIGINAL chat template
     original = AutoTokenizer.from_pretrained(tiny_model_dir).chat_template
     assert AutoTokenizer.from_pretrained(out).chat_template == original
@@ -82,6 +85,9 @@ def test_dpo_trains_with_precomputed_reference_and_per_level_eval_curves(tmp_pat
         assert f"eval_{level}_rewards/margins" in evals
     assert "eval_rewards/accuracies" not in evals  # every eval metric says its level
     assert _changed(_weights(tiny_model_dir), _weights(out))
+    # training tokens, for compute-aware comparisons: TRL's count at the last step
+    run = json.loads((out / "run.json").read_text())
+    assert run["train_tokens"] == max(int(float(r["num_tokens"])) for r in train) > 0
 
 
 def _completion_logp(model, prompt_ids, completion_ids):

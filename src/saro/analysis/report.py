@@ -26,11 +26,16 @@ from typing import Any
 
 from saro.analysis.rundata import MODELS, check_run_dir, read_json
 from saro.analysis.summary import COLUMNS, fmt, main_table, verdict
-from saro.pipeline.roster import display
+from saro.pipeline.roster import ROSTER, arm, display
 from saro.store import write_text
 
 TEMPLATES = ("report.md.j2", "report.html.j2")
-PAIR_CARDS = (("opcot", "OP-COT pairs"), ("ppcot", "PP-COT pairs"), ("direct", "Direct pairs"))
+PAIR_CARDS = (
+    ("opcot", "OP-COT pairs"),
+    ("ppcot", "PP-COT pairs"),
+    ("direct", "Direct pairs"),
+    ("control", "Safety-SFT→DPO pairs (control)"),
+)
 PLOTS = (
     ("recovery", "Prefilled-reasoning recovery: the headline reflection measure"),
     ("embeddings", "Prompt-kind overlap in representation space (Fig. 3, 1c)"),
@@ -168,6 +173,7 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
         "missing_models": [display(m) for m in MODELS if m not in table],
         "verdict": verdict(table)["sentences"] if table else [],
         "paired": paired_sentences(run, info),
+        "training": training_rows(run),
         "analysis_missing": not analysis,
         "effects": effects_rows(analysis.get("effects") or {}),
         "effects_note": (analysis.get("effects") or {}).get("unseen_by_construction"),
@@ -190,6 +196,29 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
             "missing": not info,
         },
     }
+
+
+def training_rows(run: Path) -> list[dict[str, Any]]:
+    """Per trained arm: its own training tokens and steps, and the tokens of its whole lineage
+    (its own plus those of the arm it starts from, recursively), for compute-aware comparison."""
+    own: dict[str, dict[str, Any]] = {}
+    for a in ROSTER:
+        info = read_json(run / "models" / a.key / "run.json") if a.trained else None
+        if isinstance(info, dict) and info.get("status") == "done":
+            own[a.key] = {"tokens": info.get("train_tokens"), "steps": info.get("global_step")}
+
+    def lineage(key: str | None) -> int | None:
+        if key is None or not arm(key).trained:
+            return 0
+        mine = (own.get(key) or {}).get("tokens")
+        before = lineage(arm(key).start)
+        return None if mine is None or before is None else mine + before
+
+    return [
+        {"model": display(k), "start": display(arm(k).start or "base"), "tokens": v["tokens"],
+         "steps": v["steps"], "total": lineage(k)}
+        for k, v in own.items()
+    ]  # fmt: skip
 
 
 def paired_sentences(run: Path, info: dict[str, Any]) -> list[str]:

@@ -93,8 +93,13 @@ class RunConfig:
         rit: RIT-D settings (``saro data rit``).
         pref: OP-COT / PP-COT settings (``saro data opcot|ppcot``).
         direct: Direct pairs for the direct-DPO baseline (``saro data direct``).
-        train: Per-arm training settings (``rw``, ``safety_sft``, ``saro``, ``direct_dpo``):
-            any ``saro train`` key; model, data and output paths are filled in by the pipeline.
+        control: Pairs for the control arm, Safety-SFT -> DPO: the Safety-SFT model's own
+            accepted answers over its own failures, no reasoning (same settings as ``direct``).
+        arms: The roster arms this run trains and evaluates (default: all); an arm needs the
+            arm it starts from (``sft_dpo`` needs ``safety_sft``, ``saro`` needs ``rw``).
+        train: Per-arm training settings (``rw``, ``safety_sft``, ``sft_dpo``, ``saro``,
+            ``direct_dpo``): any ``saro train`` key; model, data and output paths are filled
+            in by the pipeline.
         eval: Evaluation settings.
         analysis: Analysis settings.
         throughput: Rates for ``--dry-run`` estimates.
@@ -107,6 +112,8 @@ class RunConfig:
     rit: RitConfig = field(default_factory=RitConfig)
     pref: PrefConfig = field(default_factory=PrefConfig)
     direct: DirectConfig = field(default_factory=DirectConfig)
+    control: DirectConfig = field(default_factory=DirectConfig)
+    arms: list[str] = field(default_factory=lambda: list(MODELS))
     train: dict[str, dict[str, Any]] = field(default_factory=dict)
     eval: EvalConfig = field(default_factory=EvalConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
@@ -118,6 +125,7 @@ PIPELINE_KEYS = {
     "rit": ("seed", "split_seed"),
     "pref": ("seed", "split_seed"),
     "direct": ("seed",),
+    "control": ("seed",),
 }
 
 
@@ -145,6 +153,13 @@ def load_run_config(path: str | Path, overrides: list[str] | None = None) -> Run
             raise unknown_name("training arm", key, TRAINED)
     for m in cfg.eval.models:
         arm(m)
+    for key in cfg.arms:
+        start = arm(key).start
+        if start and start not in cfg.arms:
+            raise SaroError(
+                f"{path}: arms lists {key!r} but not {start!r}, which it is trained from.",
+                f"Add {start!r} to arms, or remove {key!r}.",
+            )
     check_train_sections(cfg)
     return cfg
 

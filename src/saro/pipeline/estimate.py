@@ -30,6 +30,8 @@ def _epochs(run: Any, key: str) -> float:
 
 def train(key: str, per_row: int, rows: Callable[[Any], int], dpo: bool = False) -> Estimate:
     def estimate(run: Any) -> tuple[int, float]:
+        if key not in run.cfg.arms:
+            return 0, 0.0
         n = rows(run)
         cap = run.cfg.train.get(key, {}).get("max_train_samples")
         n = min(n, cap) if cap else n
@@ -64,12 +66,31 @@ def ppcot_tokens(run: Any) -> float:
     return pref_prompts(run) * p.sampling.n * p.ppcot.chosen_samples * 60
 
 
-def direct_tokens(run: Any) -> float:
-    d = run.cfg.direct
-    return min(n_seed(run, d.kinds), d.limit or float("inf")) * d.n * d.max_new_tokens * 0.6
+def direct_tokens(section: str) -> Callable[[Any], float]:
+    """Generation for the ``direct`` or ``control`` pairs (nothing when the arm is left out)."""
+
+    def tokens(run: Any) -> float:
+        if ("direct_dpo" if section == "direct" else "sft_dpo") not in run.cfg.arms:
+            return 0.0
+        d = getattr(run.cfg, section)
+        return min(n_seed(run, d.kinds), d.limit or float("inf")) * d.n * d.max_new_tokens * 0.6
+
+    return tokens
 
 
-def eval_tokens(run: Any) -> float:
+def eval_tokens(key: str) -> Callable[[Any], float]:
+    """Generation for evaluating arm ``key`` (nothing when it is not evaluated)."""
+
+    def tokens(run: Any) -> float:
+        if key not in run.cfg.arms or key not in run.cfg.eval.models:
+            return 0.0
+        return suite_tokens(run)
+
+    return tokens
+
+
+def suite_tokens(run: Any) -> float:
+    """Generation for one model over the eval suites."""
     from saro.evaluate.suites import get_suite
 
     e = run.cfg.eval

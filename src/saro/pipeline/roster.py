@@ -48,6 +48,11 @@ ROSTER: tuple[Arm, ...] = (
         ("rit/safety_sft.jsonl",), "Safety-SFT baseline: SFT on RIT-D's answers, no reasoning",
     ),
     Arm(
+        "sft_dpo", "Safety-SFT→DPO", "#17becf", "dpo", "sft-dpo", "safety_sft",
+        ("pref/control/pairs.jsonl",),
+        "control: DPO from Safety-SFT on its own answers, no reasoning",
+    ),
+    Arm(
         "direct_dpo", "Direct-DPO", "#9467bd", "dpo", "direct-dpo", "base",
         ("pref/direct/pairs.jsonl",), "Direct-DPO baseline: DPO from the base on direct pairs",
     ),

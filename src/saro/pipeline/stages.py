@@ -6,8 +6,10 @@ and writes only the files it declares: the runner checks them after the stage an
 stage as done only while they all exist. Paths are relative to the run directory.
 
 The order is the chain: ``splits`` → ``rit`` → RW and Safety-SFT → OP-COT, PP-COT (from RW) →
-direct pairs (from the base) → SaRO (SRPO) and Direct-DPO → one eval per roster arm →
-``analyze`` → ``report``. ``tests/test_chain.py`` runs it over a tiny model.
+direct pairs (from the base) and control pairs (from Safety-SFT) → SaRO (SRPO), Direct-DPO and
+Safety-SFT→DPO → one eval per roster arm → ``analyze`` → ``report``. An arm left out of the
+config's ``arms`` is skipped with its pairs, training and eval (recorded as skipped in
+``run.json``). ``tests/test_chain.py`` runs it over a tiny model.
 """
 
 from __future__ import annotations
@@ -97,17 +99,31 @@ def _pref(which: str) -> Callable[[Run], dict[str, Any]]:
     return stage
 
 
-def _direct(run: Run) -> dict[str, Any]:
-    from saro.datagen.preference.build import build_direct_dir
+def _skipped(run: Run, key: str) -> dict[str, Any] | None:
+    return None if key in run.cfg.arms else {"skipped": f"{key} not in arms"}
 
-    d, p = run.cfg.direct, run.cfg.pref
-    cfg = dataclasses.replace(d, seed=run.cfg.seed, engine=d.engine or p.sampling.engine,
-                              policy=d.policy or p.policy)  # fmt: skip
-    card = build_direct_dir(
-        run.model_path("base"), cfg, run.path("rit", "safety_sft.jsonl"),
-        run.path("pref", "direct"), progress=run.progress,
-    )  # fmt: skip
-    return {"pairs": card["pairs"]}
+
+def _direct_pairs(key: str) -> Callable[[Run], dict[str, Any]]:
+    """Pairs without reasoning for ``direct_dpo`` (from the base, chosen = Safety-SFT answers)
+    or ``sft_dpo`` (the control: from Safety-SFT, chosen = its own accepted answers)."""
+
+    def stage(run: Run) -> dict[str, Any]:
+        from saro.datagen.preference.build import build_direct_dir
+
+        if skipped := _skipped(run, key):
+            return skipped
+        control = key == "sft_dpo"
+        d, p = (run.cfg.control if control else run.cfg.direct), run.cfg.pref
+        cfg = dataclasses.replace(d, seed=run.cfg.seed, engine=d.engine or p.sampling.engine,
+                                  policy=d.policy or p.policy)  # fmt: skip
+        card = build_direct_dir(
+            run.model_path(arm(key).start or "base"), cfg, run.path("rit", "safety_sft.jsonl"),
+            run.path(arm(key).data[0]).parent, progress=run.progress, on_policy_chosen=control,
+            dataset="Safety-SFT→DPO pairs (control)" if control else "Direct pairs",
+        )  # fmt: skip
+        return {"pairs": card["pairs"]}
+
+    return stage
 
 
 def _train(a: Arm) -> Callable[[Run], dict[str, Any]]:
@@ -115,6 +131,8 @@ def _train(a: Arm) -> Callable[[Run], dict[str, Any]]:
         from saro.train.common import last_checkpoint
         from saro.train.config import build_config
 
+        if skipped := _skipped(run, a.key):
+            return skipped
         out = run.path("models", a.key)
         files = [str(run.path(f)) for f in a.data]
         values = {
@@ -149,6 +167,8 @@ def _eval(key: str) -> Callable[[Run], dict[str, Any]]:
         e = run.cfg.eval
         if key not in e.models:
             return {"skipped": "not in eval.models"}
+        if skipped := _skipped(run, key):
+            return skipped
         metrics = evaluate(
             run.model_path(key),
             e.suites,
@@ -195,7 +215,7 @@ def _train_stage(key: str, estimate: Callable[[Run], tuple[int, float]]) -> Stag
 
 def _eval_stage(a: Arm) -> Stage:
     return Stage(
-        f"eval_{a.key}", _eval(a.key), est.gen(est.eval_tokens),
+        f"eval_{a.key}", _eval(a.key), est.gen(est.eval_tokens(a.key)),
         f"evaluate {a.display} on every suite -> eval/{a.key}",
         reads=model_files(a.key), writes=(f"eval/{a.key}/metrics.json", f"eval/{a.key}/results.md"),
     )  # fmt: skip
@@ -219,11 +239,16 @@ STAGES: tuple[Stage, ...] = (
     _pref_stage("opcot", "OP-COT: on-policy rollouts of RW, judged pairs -> pref/opcot",
                 est.opcot_tokens),
     _pref_stage("ppcot", "PP-COT: stepwise-reflection pairs -> pref/ppcot", est.ppcot_tokens),
-    Stage("direct_pairs", _direct, est.gen(est.direct_tokens),
+    Stage("direct_pairs", _direct_pairs("direct_dpo"), est.gen(est.direct_tokens("direct")),
           "direct pairs from the base model -> pref/direct",
           reads=("rit/safety_sft.jsonl",), writes=tuple(f"pref/direct/{f}" for f in CARD)),
+    Stage("control_pairs", _direct_pairs("sft_dpo"), est.gen(est.direct_tokens("control")),
+          "control pairs: Safety-SFT's own answers, judged -> pref/control",
+          reads=("rit/safety_sft.jsonl", *model_files("safety_sft")),
+          writes=tuple(f"pref/control/{f}" for f in CARD)),
     _train_stage("saro", est.train("saro", 420, est.pref_pairs, dpo=True)),
     _train_stage("direct_dpo", est.train("direct_dpo", 180, est.n_seed, dpo=True)),
+    _train_stage("sft_dpo", est.train("sft_dpo", 180, est.n_seed, dpo=True)),
     *(_eval_stage(a) for a in ROSTER),
     Stage("analyze", _analyze, est.zero,
           "embeddings, DPO curves, reflection, cost -> analysis/", writes=("analysis/index.json",)),

@@ -2,7 +2,8 @@
 
 A run directory (the config's ``output_dir``) holds::
 
-    run.json          stage, resolved config, its hash, saro version, status (running|done)
+    run.json          stage, resolved config, its hash, saro version, status (running|done),
+                      and when done: train_tokens (tokens trained on, all epochs), steps, loss
     metrics.jsonl     one line per log (see callbacks.py)
     checkpoint-N/     Trainer checkpoints (for --resume)
     config.json, model.safetensors, tokenizer files, chat_template.jinja   the final model
@@ -220,6 +221,19 @@ def save_final(trainer: Any, tokenizer: Any, config: Any, output_dir: Path) -> N
     wait_for_everyone()
 
 
+def trained_tokens(trainer: Any, epochs: float) -> int:
+    """Tokens the model was trained on, all steps, for compute-aware comparisons: TRL's own
+    ``num_tokens`` count where it logs one (non-padding tokens of every batch; a DPO pair counts
+    its prompt twice), else the train set's ``input_ids`` lengths times ``epochs``."""
+    for record in reversed(trainer.state.log_history):
+        if "num_tokens" in record:
+            return int(float(record["num_tokens"]))
+    dataset = trainer.train_dataset
+    if dataset is None or "input_ids" not in dataset.column_names:
+        return 0
+    return int(sum(len(ids) for ids in dataset["input_ids"]) * epochs)
+
+
 def train_stage(config: Any, build_trainer: Any, *, callbacks: list[Any] | None = None) -> Path:
     """Run one training stage end to end and return its output dir.
 
@@ -240,6 +254,7 @@ def train_stage(config: Any, build_trainer: Any, *, callbacks: list[Any] | None 
         out,
         config,
         status="done",
+        train_tokens=trained_tokens(trainer, float(result.metrics.get("epoch") or 1.0)),
         global_step=trainer.state.global_step,
         train_loss=result.training_loss,
         metrics=result.metrics,

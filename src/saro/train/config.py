@@ -215,8 +215,8 @@ class SaroDPOConfig(_CpuDefaults, DPOConfig, _SaroFields):
     stage: str = field(
         default="srpo",
         metadata={
-            "help": "Stage name: srpo or direct-dpo (baseline); recorded in run.json and "
-            "metrics.jsonl."
+            "help": "Stage name: srpo, direct-dpo (baseline) or sft-dpo (control); recorded in "
+            "run.json and metrics.jsonl."
         },
     )
     train_files: list[str] = field(
@@ -258,7 +258,9 @@ class SaroDPOConfig(_CpuDefaults, DPOConfig, _SaroFields):
 
 CONFIG_CLASSES: dict[str, type] = {"sft": SaroSFTConfig, "dpo": SaroDPOConfig}
 # Which trainer each named stage uses (a config whose stage belongs to the other one is refused).
-STAGE_KINDS: dict[str, str] = {"rw": "sft", "safety-sft": "sft", "srpo": "dpo", "direct-dpo": "dpo"}
+STAGE_KINDS: dict[str, str] = {
+    "rw": "sft", "safety-sft": "sft", "srpo": "dpo", "direct-dpo": "dpo", "sft-dpo": "dpo"
+}  # fmt: skip
 
 
 def field_names(cls: type) -> list[str]:

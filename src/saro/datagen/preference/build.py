@@ -129,17 +129,22 @@ def build_direct_dir(
     progress: bool = True,
     engine: BaseEngine | None = None,
     acceptor: Acceptor | None = None,
+    on_policy_chosen: bool = False,
+    dataset: str = "Direct pairs",
 ) -> dict[str, Any]:
-    """Direct pairs into ``out_dir``: ``pairs.jsonl``, ``card.json``/``card.md``."""
+    """Direct pairs into ``out_dir``: ``pairs.jsonl``, ``card.json``/``card.md``
+    (``on_policy_chosen``: the control arm's pairs, :mod:`saro.datagen.preference.direct`)."""
     from saro.engines.factory import build_engine
     from saro.policy import Policy
 
     out = Path(out_dir)
     engine = engine or build_engine(cfg.engine or "hf", model)
     acceptor = acceptor or Acceptor(Policy.load(cfg.policy).ids, reasoning=False)
-    pairs, rollouts, counts = build_direct_pairs(engine, safety_sft, cfg, acceptor, progress)
+    pairs, rollouts, counts = build_direct_pairs(
+        engine, safety_sft, cfg, acceptor, progress, on_policy_chosen=on_policy_chosen
+    )
     write_jsonl(out / "pairs.jsonl", pairs)
-    return _outcome_card(out, "Direct pairs", model, engine, cfg, pairs, rollouts, counts=counts)
+    return _outcome_card(out, dataset, model, engine, cfg, pairs, rollouts, counts=counts)
 
 
 def _outcome_card(
