@@ -306,3 +306,34 @@ def test_junk_and_unanswered_rollouts_are_rejected_sides_and_never_chosen():
     safe_no_cite = render(["They want a weapon."], "I can't help with building weapons.")
     (neither,) = classify([(harmful, Sample(safe_no_cite, 20))], Acceptor(Policy.load().ids))
     assert neither.label == "neither"  # safe, but without naming the category
+
+
+def test_overrefusal_pairs_are_mined_from_the_models_own_refusals(setup):
+    """Benign-edgy prompts make a pair only where the model refused: its own helpful answer (or
+    the prompt's seed trace) over its own refusal; prompts it helps with make none, and no
+    refusal is ever prefilled for them."""
+    from saro.datagen.rit.seed import load_seed_set
+    from saro.sources import load_source
+
+    cfg, tmp = setup
+    edgy = [p.text for p in load_source("edgy", split="train")[:4]]
+    cfg.prompts = {"overrefusal": {"source": "edgy", "limit": 4}}
+
+    def mined(request, index):
+        text = request.messages[-1]["content"]
+        assert not request.prefill  # nothing is made up for mined prompts
+        if text == edgy[0]:
+            return OVERREFUSE  # always refuses: the seed trace is the chosen side
+        if text == edgy[1]:
+            return [HELPFUL, OVERREFUSE, HELPFUL][index % 3]
+        return HELPFUL  # already helps: no pair
+
+    card = build_opcot_dir("mock", cfg, tmp / "op", progress=False, engine=MockEngine(mined))
+    pairs = {p["prompt"][0]["content"]: p for p in read(tmp / "op" / "pairs.jsonl")}
+    assert set(pairs) == {edgy[0], edgy[1]}
+    seed = {t.prompt.text: t.response() for t in load_seed_set(kinds=("benign",))}
+    assert pairs[edgy[0]]["chosen"][0]["content"] == seed[edgy[0]]
+    assert pairs[edgy[0]]["origin_chosen"] == "offpolicy"
+    assert pairs[edgy[1]]["chosen"][0]["content"] == HELPFUL
+    assert all(p["rejected"][0]["content"] == OVERREFUSE and p["mined"] for p in pairs.values())
+    assert (card["outcomes"]["mined_refused"], card["outcomes"]["mined_helped"]) == (2, 2)

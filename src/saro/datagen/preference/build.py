@@ -205,7 +205,26 @@ def _write_card(out: Path, card: dict[str, Any]) -> None:
     if "chosen_acceptance_rate" in card:
         lines += [
             "",
-            f"Chosen-side acceptance (judge accepted a reflected continuation): "
-            f"{card['chosen_acceptance_rate']:.1%}.",
+            "Chosen-side acceptance (the judge accepted the model's own continuation after the "
+            f"trigger): {card['chosen_acceptance_rate']:.1%}; per step k: "
+            + ", ".join(
+                f"k={k} {v['accepted']}/{v['attempted']}"
+                for k, v in card.get("acceptance_per_step", {}).items()
+            )
+            + ".",
+        ]
+    if card.get("continued_after_trigger") is not None:
+        lines += [
+            "",
+            "Went on reasoning after the trigger (>= 5 words before `</think>`) in "
+            f"{card['continued_after_trigger']:.0%} of the continuations.",
+        ]
+    outcomes = card.get("outcomes") or {}
+    mined = outcomes.get("mined_refused", 0) + outcomes.get("mined_helped", 0)
+    if mined:
+        lines += [
+            "",
+            f"Over-refusal mining: the model refused (or failed) {outcomes.get('mined_refused', 0)}"
+            f" of {mined} benign-edgy prompts at least once; those made the mined pairs.",
         ]
     write_text(out / "card.md", "\n".join(lines) + "\n")

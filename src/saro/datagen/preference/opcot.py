@@ -13,6 +13,13 @@ chosen, the RIT-D trace for that prompt is used if there is one (``origin: offpo
 has no on-policy rejected, a compliance (or, on benign prompts, a refusal) opening is prefilled
 and the policy model continues it (``origin: prefilled``), kept only when the judge confirms it,
 or the prompt is skipped, by ``on_missing_rejected``.
+
+**Over-refusal pairs mined from the model's own refusals** (the ``overrefusal`` prompt pool,
+e.g. the train-only ``edgy`` source): every time the stage runs, the RW model answers those
+benign prompts, and a pair is formed only where it refused (or answered with junk, or never
+closed its reasoning): its own helpful answer, else the prompt's seed RIT-D trace, is chosen
+over its own failure. Prompts it already helps with make no pair (no refusal is prefilled), so
+the pairs follow the model's actual over-refusal; the card reports how many it refused.
 """
 
 from __future__ import annotations
@@ -39,6 +46,13 @@ def rit_chosen(path: str | None) -> dict[str, str]:
     return out
 
 
+def seed_chosen() -> dict[str, str]:
+    """Prompt text -> seed RIT-D trace response, for mined prompts RIT-D does not hold."""
+    from saro.datagen.rit.seed import load_seed_set
+
+    return {t.prompt.text: t.response() for t in load_seed_set(kinds=("benign",))}
+
+
 def outcome_pairs(
     rollouts: list[Rollout], engine: BaseEngine, cfg: PrefConfig, acceptor: Acceptor
 ) -> tuple[list[dict[str, Any]], Counter]:
@@ -49,6 +63,8 @@ def outcome_pairs(
         by_prompt.setdefault(r.prompt.id, []).append(r)
         prompts[r.prompt.id] = r.prompt
     offpolicy = rit_chosen(cfg.rit)
+    if any(p.meta.get("mined") for p in prompts.values()):
+        offpolicy = {**seed_chosen(), **offpolicy}
     counts: Counter = Counter()
     chosen_of: dict[str, Rollout] = {}
     rejected_of: dict[str, list[Rollout]] = {}
@@ -66,7 +82,14 @@ def outcome_pairs(
             continue
         if bad:
             rejected_of[pid] = bad
-    missing = [prompts[pid] for pid in chosen_of if pid not in rejected_of]
+        if prompts[pid].meta.get("mined"):
+            counts["mined_refused" if bad else "mined_helped"] += 1
+    # mined prompts the model already helps with make no pair: no refusal is made up for them
+    missing = [
+        prompts[pid]
+        for pid in chosen_of
+        if pid not in rejected_of and not prompts[pid].meta.get("mined")
+    ]
     if missing and cfg.on_missing_rejected == "prefill":
         made = prefilled_rejected(
             engine,
@@ -100,6 +123,7 @@ def outcome_pairs(
                     "origin_chosen": chosen.origin,
                     "origin_rejected": rejected.origin,
                     "reason_rejected": rejected.reason,
+                    "mined": bool(p.meta.get("mined")),
                 }
             )
             counts[f"pair_{chosen.origin}_{rejected.origin}"] += 1

@@ -30,6 +30,8 @@ from saro.errors import SaroError
 from saro.records import Prompt
 from saro.store import read_jsonl
 
+MINED = "overrefusal"  # the prompts-config key of benign prompts mined for over-refusal
+
 
 def failed(reason: str) -> bool:
     """Whether a rejection reason names a failed behaviour (a rejected side), not merely a
@@ -94,7 +96,10 @@ def training_prompts(
 
     ``split_seed`` chooses the prompt and attack splits (the evaluation suites draw from the
     other side of the same splits); ``seed`` chooses which training attack wraps which prompt.
-    ``source: rit`` takes the kind's prompts from the RIT-D file ``rit`` instead.
+    ``source: rit`` takes the kind's prompts from the RIT-D file ``rit`` instead. The key
+    ``overrefusal`` names a pool of benign prompts *mined* for over-refusal: they are benign
+    prompts (``kind`` benign) marked ``meta["mined"]``, which OP-COT pairs only where the model
+    itself refused (:func:`saro.datagen.preference.opcot.outcome_pairs`).
     """
     from saro.attacks import jailbreak_prompts, load_attacks, split_attacks
     from saro.sources import load_source
@@ -121,7 +126,9 @@ def training_prompts(
             found = jailbreak_prompts(found, attacks, seed=seed)
         else:
             for p in found:
-                p.kind = kind
+                p.kind = "benign" if kind == MINED else kind
+                if kind == MINED:
+                    p.meta = {**p.meta, "mined": True}
         if spec.get("offset"):
             found = found[spec["offset"] :]
         out += found[: spec["limit"]] if spec.get("limit") else found
