@@ -221,11 +221,14 @@ def test_direct_pairs_sample_with_the_preference_engine_and_policy_unless_set(
 
     monkeypatch.setattr(build, "build_direct_dir", fake)
     stage = next(s for s in REAL if s.name == "direct_pairs")
-    c = load_run_config(CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "seed=3"])
+    every = "arms=[base,safety_sft,sft_dpo,direct_dpo,rw,saro]"  # the demo leaves Direct-DPO out
+    c = load_run_config(CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "seed=3", every])
     stage.run(Run(c, tmp_path))
     assert (seen["cfg"].engine, seen["cfg"].seed) == ("vllm", 3)
     assert c.direct.engine is None and c.direct.seed == 0  # the user's config is not changed
-    c = load_run_config(CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "direct.engine=hf"])
+    c = load_run_config(
+        CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "direct.engine=hf", every]
+    )
     stage.run(Run(c, tmp_path))
     assert seen["cfg"].engine == "hf"
 
