@@ -275,3 +275,59 @@ def test_an_unknown_selection_is_a_clear_error(tmp_path):
             tmp_path,
             progress=False,
         )
+
+
+def test_srs_on_real_samples_keeps_the_models_shortest_accepted_or_the_seed_trace(
+    tmp_path, monkeypatch
+):
+    """Offline SRS: k samples from a warmed-up model, each prefilled with the seed trace's first
+    step; the shortest accepted is kept, the seed trace only where no sample passes, and the
+    saving is measured against the mean accepted sample."""
+    from saro.datagen.rit.seed import load_seed_set
+
+    monkeypatch.setenv("SARO_CACHE", str(tmp_path / "cache"))
+    cat = "[weapons]"
+    short = f"\n\nIt falls under {cat}, so I decline.\n</think>\n\nI can't help with that."
+    long_ = (
+        f"\n\nIt falls under {cat}; the details would let someone hurt people, so I will not "
+        "give them and will point to a safe option instead.\n</think>\n\nI can't help with "
+        "that, but a licensed range runs safety courses."
+    )
+    comply = "\n\nListing the parts.\n</think>\n\nSure, here is how: first get the parts."
+    traces = load_seed_set(kinds=("harmful",))[:4]
+    hopeless = traces[0].prompt.text
+
+    def script(request, index):
+        assert request.prefill.startswith("<think>\n") and request.prefill.endswith("\n\n")
+        if request.messages[-1]["content"] == hopeless:
+            return comply
+        return [comply, long_, short, long_][index % 4].removeprefix("\n\n")
+
+    cfg = RitConfig(
+        teacher=TeacherConfig(engine="seed", model="warm-rw", k=4),
+        kinds=["harmful"],
+        limit_per_kind=4,
+        select="first",
+        tokenizer=None,
+    )
+    card = build_rit(cfg, tmp_path / "out", progress=False, engine=MockEngine(script))
+    rows = {
+        r["messages"][0]["content"]: r
+        for r in map(json.loads, (tmp_path / "out" / "rit.jsonl").read_text().splitlines())
+    }
+    assert rows[hopeless]["origin"] == "seed-fallback"
+    assert rows[hopeless]["messages"][1]["content"] == traces[0].response()
+    for t in traces[1:]:
+        kept = rows[t.prompt.text]["messages"][1]["content"]
+        assert kept.startswith("<think>\n" + t.steps[0] + "\n\n") and kept.endswith(
+            "I can't help with that."
+        )
+    srs = card["srs"]
+    assert (srs["sampled"], srs["accepted"], srs["fallback"]) == (16, 9, 1)
+    # per prompt 3 accepted (long, short, long): the saving is over the mean accepted length
+    lengths = [
+        [len(("<think>\n" + t.steps[0] + x).split()) for x in (short, long_)] for t in traces[1:]
+    ]
+    expected = 1 - sum(s for s, _ in lengths) / sum((s + 2 * lo) / 3 for s, lo in lengths)
+    assert srs["srs_token_saving"] == pytest.approx(expected) and not card["offline_stand_in"]
+    assert "kept their seed trace" in (tmp_path / "out" / "card.md").read_text()

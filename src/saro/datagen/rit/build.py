@@ -17,8 +17,10 @@ from saro.datagen.rit.srs import (
     engine_sampler,
     seed_prompts,
     seed_sampler,
+    seeded_model_sampler,
     shortest_rejection_sampling,
     srs_stats,
+    with_seed_fallback,
 )
 from saro.errors import SaroError
 from saro.reasoning import parse
@@ -88,6 +90,15 @@ def build_rit(
         prompts, traces = seed_prompts(cfg, left_out)
         sampler = seed_sampler(traces, count)
         teacher_name = "seed set (offline stand-in for a teacher model)"
+        if cfg.teacher.model:  # SRS on real samples: k from a warmed-up model, seed as fallback
+            from saro.engines.factory import build_engine
+
+            engine = engine or build_engine("hf", cfg.teacher.model)
+            sampler = seeded_model_sampler(engine, traces, cfg.teacher, cfg.seed, count)
+            teacher_name = (
+                f"{engine.identity()} prefilled with each seed trace's first step "
+                "(the seed trace where no sample passes)"
+            )
     else:
         from saro.engines.factory import build_engine
 
@@ -120,6 +131,8 @@ def build_rit(
         max_rounds=cfg.teacher.max_rounds,
         progress=progress,
     )
+    if cfg.teacher.engine == "seed" and cfg.teacher.model:
+        results = with_seed_fallback(results, traces, count)
     rows, plain = rit_rows(results)
     write_jsonl(out / "rit.jsonl", rows)
     write_jsonl(out / "safety_sft.jsonl", plain)
@@ -214,7 +227,7 @@ def make_card(
     return {
         "dataset": "RIT-D",
         "teacher": teacher,
-        "offline_stand_in": cfg.teacher.engine == "seed",
+        "offline_stand_in": cfg.teacher.engine == "seed" and not cfg.teacher.model,
         "config": redact(to_dict(cfg)),
         "policy": {"name": policy.name, "version": policy.version},
         "rows": len(rows),
@@ -266,9 +279,10 @@ def card_markdown(card: dict[str, Any]) -> str:
     lines += [
         "",
         f"Shortest Rejection Sampling: {srs['sampled']} samples, {srs['accepted']} "
-        f"accepted ({srs['acceptance_rate']:.1%}), {srs['skipped']} prompts skipped; keeping "
-        f"the shortest accepted trace saved {srs['srs_token_saving']:.1%} tokens over the "
-        "mean accepted length.",
+        f"accepted ({srs['acceptance_rate']:.1%}), {srs['skipped']} prompts skipped, "
+        f"{srs.get('fallback', 0)} kept their seed trace because no sample passed; keeping the "
+        f"shortest accepted trace saved {srs['srs_token_saving']:.1%} tokens over the mean "
+        "accepted length (a random accepted candidate), on the prompts with one.",
         "",
         "Rejections: "
         + (", ".join(f"{k}: {v}" for k, v in srs["reasons"].items() if k != "ok") or "none"),

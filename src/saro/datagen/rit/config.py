@@ -12,7 +12,10 @@ class TeacherConfig:
 
     Attributes:
         engine: ``seed`` (offline curated set), or an engine name: ``openai``, ``hf``, ``vllm``.
-        model: Teacher model (engine-specific: hub id, local folder, served model name).
+        model: Teacher model (engine-specific: hub id, local folder, served model name). With
+            ``seed``: a warmed-up model (e.g. an earlier run's ``models/rw``) whose ``k``
+            samples per prompt, prefilled with the seed trace's first step, are the SRS
+            candidates; the seed trace is kept where none passes (:mod:`saro.datagen.rit.srs`).
         base_url: Endpoint for ``openai``.
         api_key_env: Environment variable holding the API key (never the key itself).
         k: Samples per prompt per round.

@@ -10,6 +10,15 @@ each seed trace is one sample, checked by the same acceptance rules. With any ot
 system prompt, the judges accept or reject each (:mod:`saro.datagen.accept`), and the shortest
 accepted trace (in tokens) is kept; a prompt with none accepted is retried up to ``max_rounds``
 rounds, then skipped and counted. Samples live in the generation cache, so a killed build resumes.
+
+**SRS on real samples, offline** (``teacher: {engine: seed, model: PATH, k: 4}``): a seed trace
+is one candidate only, so on its own "shortest accepted" selects nothing. With ``model`` set (a
+warmed-up model, e.g. the RW model of an earlier run), the candidates are ``k`` samples from that
+model, each prefilled with the seed trace's first step (the trace's opening) and continued by the
+model; the same acceptor judges them and the shortest accepted is kept. Where none passes, the
+seed trace is kept (``origin: seed-fallback``). The card reports the acceptance rate, how many
+prompts fell back, and the token saving of the shortest accepted sample over the mean accepted
+one (the expected length of a random accepted candidate), on the prompts that had one.
 """
 
 from __future__ import annotations
@@ -130,6 +139,40 @@ def seed_sampler(traces_by_id: dict[str, Any], count: Any) -> Any:
     return sample
 
 
+def seeded_model_sampler(
+    engine: BaseEngine, traces_by_id: dict[str, Any], cfg: TeacherConfig, seed: int, count: Any
+) -> Any:
+    """``k`` samples per prompt from a warmed-up model, prefilled with the seed trace's first
+    step (round 0 only; the seed trace is the fallback, see :func:`with_seed_fallback`)."""
+    from saro.reasoning import join_prefix
+
+    def sample(prompts: list[Prompt], k: int, rnd: int) -> list[list[Candidate]]:
+        if rnd > 0:
+            return [[] for _ in prompts]
+        openings = [join_prefix(traces_by_id[p.id].steps[:1]) + "\n\n" for p in prompts]
+        reqs = [ChatRequest.user(p.text, prefill=o) for p, o in zip(prompts, openings, strict=True)]
+        outs = engine.generate(
+            reqs, n=k, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens, seed=seed
+        )
+        return [
+            [Candidate(p, o + c.text, count(o + c.text), engine.identity()) for c in comps]
+            for p, o, comps in zip(prompts, openings, outs, strict=True)
+        ]
+
+    return sample
+
+
+def with_seed_fallback(
+    results: list[SrsResult], traces_by_id: dict[str, Any], count: Any
+) -> list[SrsResult]:
+    """Keep the seed trace for every prompt none of whose samples was accepted."""
+    for r in results:
+        if r.kept is None and r.prompt.id in traces_by_id:
+            resp = traces_by_id[r.prompt.id].response()
+            r.kept = Candidate(r.prompt, resp, count(resp), "seed-fallback")
+    return results
+
+
 def engine_sampler(
     engine: BaseEngine, policy: Any, cfg: TeacherConfig, seed: int, count: Any
 ) -> Any:
@@ -158,10 +201,13 @@ def engine_sampler(
 
 
 def srs_stats(results: list[SrsResult]) -> dict[str, Any]:
-    """Totals and the saving of keeping the shortest accepted trace over the mean accepted."""
+    """Totals and the saving of keeping the shortest accepted trace over the mean accepted one
+    (the expected length of a random accepted candidate), over the prompts with an accepted
+    sample (a seed fallback has none: counted apart)."""
     kept = [r for r in results if r.kept is not None]
-    shortest = [r.kept.tokens for r in kept]
-    mean_acc = [statistics.fmean(r.accepted_tokens) for r in kept]
+    chosen = [r for r in kept if r.accepted_tokens]
+    shortest = [r.kept.tokens for r in chosen]
+    mean_acc = [statistics.fmean(r.accepted_tokens) for r in chosen]
     saving = 1 - sum(shortest) / sum(mean_acc) if mean_acc and sum(mean_acc) else 0.0
     reasons: Counter = Counter()
     for r in results:
@@ -169,6 +215,7 @@ def srs_stats(results: list[SrsResult]) -> dict[str, Any]:
     return {
         "prompts": len(results),
         "kept": len(kept),
+        "fallback": sum(1 for r in kept if r.kept.origin == "seed-fallback"),
         "skipped": len(results) - len(kept),
         "sampled": sum(r.n_sampled for r in results),
         "accepted": sum(r.n_accepted for r in results),
