@@ -56,6 +56,7 @@ PLACEHOLDER = " [synthetic placeholder continuation]."
 CONFIG = """\
 base_model: {base}
 seed: 0
+arms: [base, safety_sft, sft_dpo, direct_dpo, rw, saro, saro_op]   # every arm, ablation too
 rit:
   teacher: {{engine: seed}}
   kinds: [harmful, jailbreak, benign]
@@ -69,6 +70,8 @@ train:
           eval_strategy: steps, eval_steps: 2, disable_tqdm: true}}
   direct_dpo: {{max_steps: 1, per_device_train_batch_size: 2, learning_rate: 1.0e-3,
                 max_length: 512, save_strategy: "no", disable_tqdm: true}}
+  saro_op: {{max_steps: 1, per_device_train_batch_size: 2, learning_rate: 1.0e-3,
+             max_length: 512, save_strategy: "no", disable_tqdm: true}}
   sft_dpo: {{max_steps: 1, per_device_train_batch_size: 2, learning_rate: 1.0e-3,
              max_length: 512, save_strategy: "no", disable_tqdm: true}}
 pref:

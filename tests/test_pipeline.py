@@ -10,7 +10,7 @@ import pytest
 from saro.cli import main
 from saro.errors import SaroError
 from saro.pipeline.config import load_run_config
-from saro.pipeline.roster import ROSTER, TRAINED, arm
+from saro.pipeline.roster import DEFAULT_ARMS, ROSTER, TRAINED, arm
 from saro.pipeline.rundir import Run
 from saro.pipeline.runner import run_pipeline
 from saro.pipeline.stages import STAGES, Stage
@@ -174,7 +174,10 @@ def test_every_stage_reads_only_what_an_earlier_stage_writes():
 
 def test_the_roster_drives_the_training_and_eval_stages():
     names = [s.name for s in STAGES]
-    assert [a.key for a in ROSTER] == ["base", "safety_sft", "sft_dpo", "direct_dpo", "rw", "saro"]
+    assert [a.key for a in ROSTER] == [
+        "base", "safety_sft", "sft_dpo", "direct_dpo", "rw", "saro", "saro_op"
+    ]  # fmt: skip
+    assert DEFAULT_ARMS == ("base", "safety_sft", "sft_dpo", "direct_dpo", "rw", "saro")
     for a in ROSTER:
         assert f"eval_{a.key}" in names
         assert (f"train_{a.key}" in names) == a.trained

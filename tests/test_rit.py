@@ -331,3 +331,29 @@ def test_srs_on_real_samples_keeps_the_models_shortest_accepted_or_the_seed_trac
     expected = 1 - sum(s for s, _ in lengths) / sum((s + 2 * lo) / 3 for s, lo in lengths)
     assert srs["srs_token_saving"] == pytest.approx(expected) and not card["offline_stand_in"]
     assert "kept their seed trace" in (tmp_path / "out" / "card.md").read_text()
+
+
+def test_the_no_reflection_ablation_leaves_every_correction_out_at_the_same_size(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SARO_CACHE", str(tmp_path / "cache"))
+    cfg = RitConfig(kinds=["harmful", "benign"], limit_per_kind=20, tokenizer=None)
+    with_c = build_rit(cfg, tmp_path / "a", progress=False)
+    cfg.corrections = False
+    without = build_rit(cfg, tmp_path / "b", progress=False)
+    assert with_c["corrections"]["total"] > 0 and without["corrections"]["total"] == 0
+    assert with_c["rows"] == without["rows"] == 40
+    assert "corrections: false" in next(iter(without["seed_traces_left_out"]))
+
+
+def test_the_no_srs_ablation_keeps_a_random_accepted_candidate(tmp_path, teacher_setup):
+    """keep: random: the same acceptance, no length preference (seeded)."""
+    cfg, engine = teacher_setup
+    cfg.teacher.keep = "random"
+    build_rit(cfg, tmp_path / "out", progress=False, engine=engine)
+    rows = [json.loads(x) for x in (tmp_path / "out" / "rit.jsonl").read_text().splitlines()]
+    kept = {r["messages"][1]["content"] for r in rows if r["kind"] == "harmful"}
+    assert kept == {SAFE_SHORT, SAFE_LONG}  # both accepted ones are kept somewhere
+    cfg.teacher.keep = "longest"
+    with pytest.raises(SaroError, match="Unknown teacher.keep 'longest'"):
+        build_rit(cfg, tmp_path / "x", progress=False, engine=engine)

@@ -26,7 +26,7 @@ from typing import Any
 
 from saro.analysis.rundata import MODELS, check_run_dir, read_json
 from saro.analysis.summary import COLUMNS, fmt, main_table, verdict
-from saro.pipeline.roster import ROSTER, arm, display
+from saro.pipeline.roster import DEFAULT_ARMS, ROSTER, arm, display
 from saro.store import write_text
 
 TEMPLATES = ("report.md.j2", "report.html.j2")
@@ -170,7 +170,7 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
             }
             for m in table
         ],  # fmt: skip
-        "missing_models": [display(m) for m in MODELS if m not in table],
+        "missing_models": [display(m) for m in run_arms(info) if m not in table],
         "verdict": verdict(table)["sentences"] if table else [],
         "paired": paired_sentences(run, info),
         "training": training_rows(run),
@@ -196,6 +196,12 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
             "missing": not info,
         },
     }
+
+
+def run_arms(info: dict[str, Any]) -> list[str]:
+    """The arms the run's config lists (the default arms for a run without one)."""
+    arms = (info.get("config") or {}).get("arms") if isinstance(info, dict) else None
+    return [m for m in MODELS if m in (arms or DEFAULT_ARMS)]
 
 
 def training_rows(run: Path) -> list[dict[str, Any]]:

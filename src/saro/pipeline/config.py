@@ -17,7 +17,7 @@ from saro.config import from_dict, merge, parse_set, read_yaml_file
 from saro.datagen.preference.config import DirectConfig, PrefConfig
 from saro.datagen.rit.config import RitConfig
 from saro.errors import SaroError, unknown_name
-from saro.pipeline.roster import MODELS, TRAINED, arm
+from saro.pipeline.roster import DEFAULT_ARMS, MODELS, TRAINED, arm
 
 
 @dataclass
@@ -95,8 +95,9 @@ class RunConfig:
         direct: Direct pairs for the direct-DPO baseline (``saro data direct``).
         control: Pairs for the control arm, Safety-SFT -> DPO: the Safety-SFT model's own
             accepted answers over its own failures, no reasoning (same settings as ``direct``).
-        arms: The roster arms this run trains and evaluates (default: all); an arm needs the
-            arm it starts from (``sft_dpo`` needs ``safety_sft``, ``saro`` needs ``rw``).
+        arms: The roster arms this run trains and evaluates (default: every arm but the
+            ablations, such as ``saro_op``); an arm needs the arm it starts from (``sft_dpo``
+            needs ``safety_sft``, ``saro`` and ``saro_op`` need ``rw``).
         train: Per-arm training settings (``rw``, ``safety_sft``, ``sft_dpo``, ``saro``,
             ``direct_dpo``): any ``saro train`` key; model, data and output paths are filled
             in by the pipeline.
@@ -113,7 +114,7 @@ class RunConfig:
     pref: PrefConfig = field(default_factory=PrefConfig)
     direct: DirectConfig = field(default_factory=DirectConfig)
     control: DirectConfig = field(default_factory=DirectConfig)
-    arms: list[str] = field(default_factory=lambda: list(MODELS))
+    arms: list[str] = field(default_factory=lambda: list(DEFAULT_ARMS))
     train: dict[str, dict[str, Any]] = field(default_factory=dict)
     eval: EvalConfig = field(default_factory=EvalConfig)
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
@@ -155,7 +156,7 @@ def load_run_config(path: str | Path, overrides: list[str] | None = None) -> Run
         arm(m)
     for key in cfg.arms:
         start = arm(key).start
-        if start and start not in cfg.arms:
+        if start and arm(start).trained and start not in cfg.arms:
             raise SaroError(
                 f"{path}: arms lists {key!r} but not {start!r}, which it is trained from.",
                 f"Add {start!r} to arms, or remove {key!r}.",

@@ -25,6 +25,8 @@ class Arm:
         start: Key of the arm it is trained from (None for the base model).
         data: Its training files, relative to the run directory.
         describe: One line for ``--dry-run`` and the docs.
+        default: Whether a run trains it when its config has no ``arms:`` list (ablations are
+            off by default).
     """
 
     key: str
@@ -35,6 +37,7 @@ class Arm:
     start: str | None = None
     data: tuple[str, ...] = ()
     describe: str = ""
+    default: bool = True
 
     @property
     def trained(self) -> bool:
@@ -65,9 +68,15 @@ ROSTER: tuple[Arm, ...] = (
         ("pref/opcot/pairs.jsonl", "pref/ppcot/pairs.jsonl"),
         "SRPO: DPO from RW on OP-COT + PP-COT",
     ),
+    Arm(
+        "saro_op", "SaRO (OP-COT only)", "#98df8a", "dpo", "srpo-op", "rw",
+        ("pref/opcot/pairs.jsonl",),
+        "ablation: SRPO from RW on OP-COT alone, no process pairs", default=False,
+    ),
 )  # fmt: skip
 
 MODELS: tuple[str, ...] = tuple(a.key for a in ROSTER)
+DEFAULT_ARMS: tuple[str, ...] = tuple(a.key for a in ROSTER if a.default)
 TRAINED: tuple[str, ...] = tuple(a.key for a in ROSTER if a.trained)
 SARO = "saro"  # the arm the verdict compares every other arm with
 

@@ -247,6 +247,7 @@ STAGES: tuple[Stage, ...] = (
           reads=("rit/safety_sft.jsonl", *model_files("safety_sft")),
           writes=tuple(f"pref/control/{f}" for f in CARD)),
     _train_stage("saro", est.train("saro", 420, est.pref_pairs, dpo=True)),
+    _train_stage("saro_op", est.train("saro_op", 420, est.pref_pairs, dpo=True)),
     _train_stage("direct_dpo", est.train("direct_dpo", 180, est.n_seed, dpo=True)),
     _train_stage("sft_dpo", est.train("sft_dpo", 180, est.n_seed, dpo=True)),
     *(_eval_stage(a) for a in ROSTER),

@@ -259,7 +259,8 @@ class SaroDPOConfig(_CpuDefaults, DPOConfig, _SaroFields):
 CONFIG_CLASSES: dict[str, type] = {"sft": SaroSFTConfig, "dpo": SaroDPOConfig}
 # Which trainer each named stage uses (a config whose stage belongs to the other one is refused).
 STAGE_KINDS: dict[str, str] = {
-    "rw": "sft", "safety-sft": "sft", "srpo": "dpo", "direct-dpo": "dpo", "sft-dpo": "dpo"
+    "rw": "sft", "safety-sft": "sft", "srpo": "dpo", "direct-dpo": "dpo", "sft-dpo": "dpo",
+    "srpo-op": "dpo",
 }  # fmt: skip
 
 

@@ -130,6 +130,8 @@ def build_rit(
         k=cfg.teacher.k,
         max_rounds=cfg.teacher.max_rounds,
         progress=progress,
+        keep=cfg.teacher.keep,
+        seed=cfg.seed,
     )
     if cfg.teacher.engine == "seed" and cfg.teacher.model:
         results = with_seed_fallback(results, traces, count)
@@ -290,7 +292,8 @@ def card_markdown(card: dict[str, Any]) -> str:
     ]
     if card.get("seed_traces_left_out"):
         lines += [
-            "Seed traces left out because this split seed puts them on the evaluation side: "
+            "Seed traces left out (the split seed puts them on the evaluation side, or the config "
+            "leaves corrections out): "
             + ", ".join(f"{k}: {v}" for k, v in card["seed_traces_left_out"].items())
             + ".",
             "",

@@ -22,6 +22,8 @@ class TeacherConfig:
         max_rounds: Rounds of ``k`` samples before a prompt with nothing accepted is skipped.
         temperature: Sampling temperature.
         max_new_tokens: Cap on a trace's length.
+        keep: ``shortest`` accepted candidate (Shortest Rejection Sampling) or ``random``
+            accepted candidate (the no-SRS ablation: the same acceptance, no length preference).
     """
 
     engine: str = "seed"
@@ -32,6 +34,7 @@ class TeacherConfig:
     max_rounds: int = 2
     temperature: float = 0.8
     max_new_tokens: int = 1024
+    keep: str = "shortest"
 
 
 @dataclass
@@ -49,6 +52,8 @@ class RitConfig:
             kind's sources, attack kinds and corrections, seeded), ``first`` (file order) or
             ``shortest`` (fewest tokens; skews the mix, kept for older runs). See
             :mod:`saro.datagen.rit.select`.
+        corrections: Keep the seed traces with a mid-course correction (False: leave them out,
+            the RW-without-reflection ablation; the per-kind caps then fill with other traces).
         tokenizer: Model whose tokenizer counts tokens (the model you will train).
         policy: Policy file (None: the packaged default).
         seed: Seed for sampling (``saro run`` sets it from the run's seed).
@@ -63,6 +68,7 @@ class RitConfig:
     )
     limit_per_kind: int | dict[str, int] | None = None
     select: str = "stratified"
+    corrections: bool = True
     tokenizer: str = "smollm2-135m"
     policy: str | None = None
     seed: int = 0

@@ -47,6 +47,9 @@ def teacher_system_prompt(kind: str, policy: Any) -> str:
     return f"{body}\n\n{data['format']}"
 
 
+KEEP = ("shortest", "random")
+
+
 @dataclass
 class Candidate:
     """One sampled or curated trace for a prompt."""
@@ -77,6 +80,8 @@ def shortest_rejection_sampling(
     k: int,
     max_rounds: int,
     progress: bool = True,
+    keep: str = "shortest",
+    seed: int = 0,
 ) -> list[SrsResult]:
     """Sample ``k`` candidates per prompt per round; keep the shortest accepted.
 
@@ -86,7 +91,17 @@ def shortest_rejection_sampling(
         acceptor: Acceptance rules.
         k: Samples per prompt per round.
         max_rounds: Rounds before a prompt with nothing accepted is given up.
+        keep: ``shortest`` (SRS) or ``random`` (a seeded random accepted candidate: the
+            no-SRS ablation, same acceptance, no length preference).
+        seed: Seed of ``random``.
     """
+    import random
+
+    if keep not in KEEP:
+        from saro.errors import SaroError
+
+        raise SaroError(f"Unknown teacher.keep {keep!r}.", f"Use one of: {', '.join(KEEP)}.")
+    rng = random.Random(seed)
     results = {p.id: SrsResult(p, None, 0, 0, [], Counter()) for p in prompts}
     pending = list(prompts)
     for rnd in range(max_rounds):
@@ -118,7 +133,10 @@ def shortest_rejection_sampling(
             if ok:
                 res.n_accepted += 1
                 res.accepted_tokens.append(cand.tokens)
-                if res.kept is None or cand.tokens < res.kept.tokens:
+                if keep == "random":  # reservoir sampling: each accepted one equally likely
+                    if rng.random() < 1 / res.n_accepted:
+                        res.kept = cand
+                elif res.kept is None or cand.tokens < res.kept.tokens:
                     res.kept = cand
         pending = [p for p in pending if results[p.id].kept is None]
     return [results[p.id] for p in prompts]
@@ -234,4 +252,10 @@ def seed_prompts(
 ) -> tuple[list[Prompt], dict[str, Any]]:
     """The seed set's prompts and traces by prompt id (train side of ``cfg.split_seed`` only)."""
     traces = load_seed_set(kinds=tuple(cfg.kinds), split_seed=cfg.split_seed, left_out=left_out)
+    if not cfg.corrections:  # the RW-without-reflection ablation
+        if left_out is not None:
+            left_out["has a mid-course correction (corrections: false)"] += sum(
+                1 for t in traces if t.correction
+            )
+        traces = [t for t in traces if not t.correction]
     return [t.prompt for t in traces], {t.prompt.id: t for t in traces}
