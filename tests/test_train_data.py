@@ -203,3 +203,21 @@ def test_real_smollm2_tokenizer_boundary_and_template_once():
         text = tok.decode(row["prompt_ids"])
         assert text.count("<|im_start|>assistant") == 1
         assert row["chosen_ids"][-1] == tok.eos_token_id == tok.convert_tokens_to_ids("<|im_end|>")
+
+
+def test_hold_out_keeps_whole_prompt_families_out_of_training():
+    """A held-out prompt's outcome pair, process pairs and every attack wrapping it are all
+    held out, so held-out reward accuracy is measured on prompts DPO never saw."""
+    from saro.train.data import pair_family
+
+    rows = []
+    for i in range(12):
+        for level, pid in (("outcome", f"advbench/{i}"), ("process", f"advbench/{i}/jb-t{i}"),
+                           ("process", f"advbench/{i}")):  # fmt: skip
+            rows.append({"level": level, "family": pair_family({"prompt_id": pid}), "i": i})
+    train, held = hold_out(rows, 0.25, seed=1)
+    assert len(train) + len(held) == len(rows)
+    assert {r["level"] for r in held} == {"outcome", "process"}
+    assert not {r["i"] for r in train} & {r["i"] for r in held}
+    assert 0.15 <= len(held) / len(rows) <= 0.4
+    assert pair_family({"prompt": [{"role": "user", "content": "x"}]}).startswith("text:")

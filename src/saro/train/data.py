@@ -29,7 +29,9 @@ the trainer in :mod:`saro.train.dpo` uses it without re-tokenizing.
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -230,7 +232,7 @@ def load_pairs(
             if max_length is not None and len(row["prompt_ids"]) >= max_length:
                 continue
             longest = max(len(row["chosen_ids"]), len(row["rejected_ids"]))
-            row.update(level=level, kind=str(rec.get("kind", "")))
+            row.update(level=level, kind=str(rec.get("kind", "")), family=pair_family(rec))
             row["length"] = len(row["prompt_ids"]) + longest  # for group_by_length batching
             out.append(row)
     if not out:
@@ -249,18 +251,43 @@ def split_by_level(rows: list[dict[str, Any]]) -> dict[str, Dataset]:
     }
 
 
+def pair_family(rec: dict[str, Any]) -> str:
+    """The prompt a pair belongs to, attack wrapper removed (``advbench/12/jb-x`` ->
+    ``advbench/12``); the user turn's text where a pair has no ``prompt_id``."""
+    pid = rec.get("prompt_id")
+    if pid:
+        return str(pid).split("/jb-")[0]
+    prompt = rec.get("prompt")
+    text = prompt[0].get("content", "") if isinstance(prompt, list) and prompt else str(prompt)
+    return "text:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def hold_out(
     rows: list[dict[str, Any]], fraction: float, seed: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Split off a seeded ``fraction`` of each level for evaluation (at least one pair a level)."""
+    """Split off about ``fraction`` of each level for evaluation (at least one pair a level),
+    whole prompt families at a time: every pair on a held-out prompt (its outcome and process
+    pairs, every attack wrapping it) is held out, so held-out reward accuracy is measured on
+    prompts DPO never trained on."""
     if fraction <= 0:
         return rows, []
     rng = random.Random(seed)
-    train, held = [], []
-    for level in LEVELS:
-        group = [r for r in rows if r["level"] == level]
-        rng.shuffle(group)
-        n = max(1, round(len(group) * fraction)) if len(group) > 1 else 0
-        held += group[:n]
-        train += group[n:]
+    families = sorted({r.get("family") or str(i) for i, r in enumerate(rows)})
+    rng.shuffle(families)
+    counts = Counter(r["level"] for r in rows)
+    need = {lv: (max(1, round(n * fraction)) if n > 1 else 0) for lv, n in counts.items()}
+    members: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        members.setdefault(r.get("family") or str(i), []).append(i)
+    held_idx: set[int] = set()
+    for fam in families:
+        if all(v <= 0 for v in need.values()):
+            break
+        idx = members[fam]
+        if any(need[rows[i]["level"]] > 0 for i in idx):
+            held_idx.update(idx)
+            for i in idx:
+                need[rows[i]["level"]] -= 1
+    train = [r for i, r in enumerate(rows) if i not in held_idx]
+    held = [r for i, r in enumerate(rows) if i in held_idx]
     return train, held
