@@ -22,6 +22,7 @@ err_console = Console(stderr=True)
 # (module, attribute, name): a Typer sub-app is added as a group, a function as a command.
 _PARTS: list[tuple[str, str, str]] = [
     ("saro.cli.sources", "app", "sources"),
+    ("saro.cli.attacks", "app", "attacks"),
     ("saro.cli.models", "app", "models"),
     ("saro.cli.generate", "generate", "generate"),
     ("saro.cli.data", "app", "data"),
