@@ -79,3 +79,25 @@ def test_bad_input_is_one_clear_message(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["models", "list"], ["eval", "--list"], ["attacks", "list", "--kind", "rephrase", "--wide"]],
+)
+def test_listing_tables_fit_80_columns(monkeypatch, argv):
+    """Long text columns only with --wide (and then wrapped), ids folded, never wider than 80."""
+    import saro.cli.tables as tables
+
+    made = []
+
+    def narrow():
+        made.append(Console(width=80, record=True))
+        return made[-1]
+
+    monkeypatch.setattr(tables, "Console", narrow)
+    for module in ("saro.cli.models", "saro.cli.attacks"):
+        monkeypatch.setattr(f"{module}.console", narrow())
+    assert main(argv) == 0
+    text = "\n".join(c.export_text() for c in made)
+    assert text.strip() and max(len(line) for line in text.splitlines()) <= 80

@@ -41,11 +41,26 @@ def test_list_shows_every_source_with_real_counts(capsys, private_cache):
         "mmlu",
         "17,194",
         "xstest",
-        "online (hub)",
+        "hub",
     ):
         assert needle in out
     assert list(private_cache.glob("sources/counts-*.json"))  # counted once, cached
     assert main(["sources", "list"]) == 0
+
+
+def test_list_fits_80_columns_and_gives_every_column_as_json(capsys, monkeypatch):
+    monkeypatch.setattr("saro.cli.sources.console", Console(width=80, record=True))
+    assert main(["sources", "list"]) == 0
+    from saro.cli import sources
+
+    lines = sources.console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "--wide shows description" in "\n".join(lines)
+    capsys.readouterr()
+    assert main(["sources", "list", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    advbench = next(r for r in rows if r["name"] == "advbench")
+    assert advbench["count"] == 520 and "AdvBench" in advbench["description"]
 
 
 def test_show_prints_the_first_prompts(capsys):

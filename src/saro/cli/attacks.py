@@ -17,15 +17,13 @@ harmful prompt.
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from dataclasses import dataclass
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from saro.cli.tables import FORMAT_OPTION, WIDE_OPTION, Column, check_format, emit
 from saro.errors import SaroError, nearest_hint, unknown_name
 
 app = typer.Typer(help="Jailbreak attacks: list, show, apply.", no_args_is_help=True)
@@ -37,7 +35,6 @@ EXAMPLES = (
     "Explain how vaccines train the immune system.",
     "Write a short poem about autumn leaves.",
 )
-FORMATS = ("table", "json", "csv")
 KINDS = ("template", "transform", "rephrase")
 
 
@@ -52,7 +49,7 @@ class Entry:
     source: str
     license: str
     family: str
-    tokens: int
+    tokens: int | None
     description: str
 
     def row(self) -> dict[str, object]:
@@ -69,14 +66,14 @@ def entries(split_seed: int = 0) -> list[Entry]:
     out = [
         Entry(
             a.id, a.kind, a.name, "train" if a.id in train else "eval", a.source,
-            str(a.meta.get("license", "")), a.family, a.approx_tokens,
+            str(a.meta.get("license", "")), a.family, a.approx_tokens or None,
             str(a.meta.get("description", "")),
         )
         for a in attacks
     ]  # fmt: skip
     out += [
         Entry(f"rephrase/{r.name}", "rephrase", r.name, "eval", "saro", "Apache-2.0",
-              f"rephrase/{r.name}", 0, r.description)
+              f"rephrase/{r.name}", None, r.description)
         for r in REPHRASINGS.values()
     ]  # fmt: skip
     return out
@@ -126,37 +123,26 @@ def _check(value: str | None, known: tuple[str, ...], what: str) -> None:
 def list_attacks(
     split: str = typer.Option(None, "--split", help="train | eval (the run's attack split)."),
     kind: str = typer.Option(None, "--kind", help="template | transform | rephrase."),
-    fmt: str = typer.Option("table", "--format", help="table | json | csv (for scripts)."),
+    fmt: str = FORMAT_OPTION,
+    wide: bool = WIDE_OPTION,
     split_seed: int = typer.Option(0, "--split-seed", help="Attack split seed."),
 ) -> None:
-    """Every attack: kind, split side, source, license, approximate tokens, name."""
+    """Every attack: kind, split side, approximate tokens, license (``--wide``: name, family,
+    description)."""
     _check(split, ("train", "eval"), "attack split")
     _check(kind, KINDS, "attack kind")
-    _check(fmt, FORMATS, "format")
+    check_format(fmt)
     rows = [
-        e for e in entries(split_seed) if (split in (None, e.side)) and (kind in (None, e.kind))
+        e.row()
+        for e in entries(split_seed)
+        if (split in (None, e.side)) and (kind in (None, e.kind))
     ]
-    if fmt == "json":
-        sys.stdout.write(json.dumps([e.row() for e in rows], ensure_ascii=False, indent=1) + "\n")
-        return
-    if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(Entry.__dataclass_fields__))
-        writer.writeheader()
-        writer.writerows(e.row() for e in rows)
-        return
-    table = Table(title=f"Attacks ({len(rows)})", show_lines=False)
-    table.add_column("id", overflow="fold", ratio=3)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("side", no_wrap=True)
-    table.add_column("tok", justify="right", no_wrap=True)
-    table.add_column("license", overflow="ellipsis", no_wrap=True, max_width=12)
-    for e in rows:
-        table.add_row(e.id, e.kind, e.side, str(e.tokens or "-"), e.license)
-    console.print(table)
-    console.print(
-        "Names, families and descriptions: `saro attacks show ID` or `--format json`.",
-        highlight=False,
-    )
+    columns = [
+        Column("id", fold=True), Column("kind"), Column("side"),
+        Column("tokens", "tok", right=True), Column("license"), Column("source", wide=True),
+        Column("name", wide=True), Column("family", wide=True), Column("description", wide=True),
+    ]  # fmt: skip
+    emit(rows, columns, title=f"Attacks ({len(rows)})", fmt=fmt, wide=wide, console=console)
 
 
 @app.command("show")

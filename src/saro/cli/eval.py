@@ -29,16 +29,18 @@ def _console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=160)
 
 
-def _list_suites() -> None:
+def _list_suites(fmt: str = "table", wide: bool = False) -> None:
+    from saro.cli.tables import Column, emit
     from saro.evaluate.suites import DEFAULT_SUITES, SUITES
 
-    table = Table(title="Evaluation suites (* = default)")
-    for col in ("suite", "metric", "mode", "size", "description"):
-        table.add_column(col)
-    for s in SUITES.values():
-        star = " *" if s.name in DEFAULT_SUITES else ""
-        table.add_row(s.name + star, s.metric, s.mode, str(s.size), s.description)
-    _console().print(table)
+    rows = [
+        {"suite": s.name + (" *" if s.name in DEFAULT_SUITES else ""), "metric": s.metric,
+         "mode": s.mode, "size": s.size, "description": s.description}
+        for s in SUITES.values()
+    ]  # fmt: skip
+    columns = [Column("suite"), Column("metric"), Column("mode"), Column("size", right=True),
+               Column("description", wide=True)]  # fmt: skip
+    emit(rows, columns, title="Evaluation suites (* = default)", fmt=fmt, wide=wide)
 
 
 def _print_table(header: list[str], rows: list[list[str]], title: str) -> None:
@@ -86,6 +88,7 @@ def eval_command(
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env"),
     force: bool = typer.Option(False, "--force", help="Overwrite an older or foreign eval dir."),
     list_suites: bool = typer.Option(False, "--list", help="List the suites and exit."),
+    wide: bool = typer.Option(False, "--wide", help="With --list: show the descriptions too."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Evaluate a model on safety, over-refusal and capability suites.
@@ -99,7 +102,7 @@ def eval_command(
     from saro.evaluate.tables import SUITE_HEADER, suite_row
 
     if list_suites:
-        _list_suites()
+        _list_suites(wide=wide)
         return
     if out is None:
         raise SaroError("No output directory given.", "Pass --out DIR.")

@@ -11,24 +11,28 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from saro.cli.tables import FORMAT_OPTION, WIDE_OPTION, Column, emit
 
 app = typer.Typer(help="Models: list the registry, prepare a model.", no_args_is_help=True)
 console = Console()
 
 
 @app.command("list")
-def list_models() -> None:
-    """Show every named model: parameters, source, license, and whether it is prepared."""
+def list_models(fmt: str = FORMAT_OPTION, wide: bool = WIDE_OPTION) -> None:
+    """Show every named model: parameters, license, whether it is prepared, and its source."""
     from saro.models import DEFAULT_MODEL, model_rows
 
-    table = Table(title="Models (any hub id or local folder works too)")
-    for col in ("name", "params", "source", "license", "prepared"):
-        table.add_column(col)
-    for row in model_rows():
-        name = row["name"] + (" (default)" if row["name"] == DEFAULT_MODEL else "")
-        table.add_row(name, row["params"], row["source"], row["license"], row["prepared"])
-    console.print(table)
+    rows = [
+        {**row, "name": row["name"] + (" (default)" if row["name"] == DEFAULT_MODEL else "")}
+        for row in model_rows()
+    ]
+    columns = [Column("name"), Column("params", right=True), Column("license"),
+               Column("prepared"), Column("source", wide=True)]  # fmt: skip
+    emit(
+        rows, columns, title="Models", fmt=fmt, wide=wide, console=console,
+        note="Any hub id or local folder works too.",
+    )  # fmt: skip
 
 
 @app.command("prepare")

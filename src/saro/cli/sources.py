@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from saro.cli.tables import FORMAT_OPTION, WIDE_OPTION, Column, check_format, emit
 from saro.errors import SaroError
 from saro.store import write_jsonl
 
@@ -41,29 +42,43 @@ _SEED = typer.Option(0, "--seed", help="Split seed.")
 
 
 @app.command("list")
-def list_sources() -> None:
+def list_sources(fmt: str = FORMAT_OPTION, wide: bool = WIDE_OPTION) -> None:
     """Show every registered source: kind, prompt count, license, offline or online."""
     from saro.sources import SOURCES, load_source
     from saro.sources.plancache import cached_count
 
-    table = Table(title="Prompt sources", show_lines=False)
-    for col in ("name", "kind", "count", "license", "where", "description"):
-        table.add_column(col, justify="right" if col == "count" else "left")
+    check_format(fmt)
     infos = sorted(
         SOURCES.values(), key=lambda i: (not i.offline, _KIND_ORDER.index(i.kind), i.name)
     )
+    rows = []
     for info in infos:
+        count = None
         if info.offline:
-            count = f"{cached_count(info.name, lambda n=info.name: len(load_source(n))):,}"
-        else:
-            count = "-"
-        where = "offline" if info.offline else "online (hub)"
-        table.add_row(info.name, info.kind, count, info.license, where, info.description)
-    console.print(table)
-    console.print(
-        "Any local file is a source too: PATH.jsonl[:FIELD] or PATH.csv[:COLUMN].",
-        highlight=False,
-    )
+            count = cached_count(info.name, lambda n=info.name: len(load_source(n)))
+        rows.append(
+            {
+                "name": info.name,
+                "kind": info.kind,
+                "count": count,
+                "count_text": f"{count:,}" if count is not None else "-",
+                "license": info.license,
+                "where": "offline" if info.offline else "hub",
+                "description": info.description,
+            }
+        )
+    columns = [
+        Column("name"),
+        Column("kind"),
+        Column("count_text" if fmt == "table" else "count", "count", right=True),
+        Column("license"),
+        Column("where"),
+        Column("description", wide=True),
+    ]
+    emit(
+        rows, columns, title="Prompt sources", fmt=fmt, wide=wide, console=console,
+        note="Any local file is a source too: PATH.jsonl[:FIELD] or PATH.csv[:COLUMN].",
+    )  # fmt: skip
 
 
 def _load(name: str, split: str | None, seed: int, opts: dict) -> list:
