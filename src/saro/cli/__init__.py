@@ -35,6 +35,7 @@ _PARTS: list[tuple[str, str, str]] = [
     ("saro.cli.analyze", "analyze_command", "analyze"),
     ("saro.cli.analyze", "report_command", "report"),
     ("saro.cli.chat", "chat_command", "chat"),
+    ("saro.cli.export", "export_command", "export"),
 ]
 
 
