@@ -195,12 +195,30 @@ def _load(run, name):
 
 def test_analyze_writes_every_file(analyzed):
     run, summary = analyzed
-    assert set(summary) == {"dpo_curves", "reflection", "cost", "effects", "scorecard", "recovery"}
-    for name in ("dpo_curves", "reflection", "cost", "scorecard"):
+    assert set(summary) == {
+        "dpo_curves", "reflection", "cost", "effects", "scorecard", "recovery", "tradeoff"
+    }  # fmt: skip
+    for name in ("dpo_curves", "reflection", "cost", "scorecard", "tradeoff"):
         png = run / "analysis" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert summary[name]["png"] == png.name
     assert json.loads((run / "analysis" / "index.json").read_text()) == summary
+
+
+@pytest.mark.parametrize("model", list(PROFILE))
+def test_the_tradeoff_puts_each_models_jailbreak_asr_against_its_over_refusal(analyzed, model):
+    """The first figure: jailbreak ASR (y) against strict over-refusal and unhelpful rate (x),
+    the main table's values and Wilson intervals."""
+    run, _ = analyzed
+    point = _load(run, "tradeoff")["models"][model]
+    p = PROFILE[model]
+    assert point["jailbreak"]["value"] == pytest.approx(sum(p["jb"]) / 20)
+    assert (
+        point["jailbreak"]["ci95"][0]
+        <= point["jailbreak"]["value"]
+        <= point["jailbreak"]["ci95"][1]
+    )
+    assert point["strict_overrefusal"]["n"] == 20 and point["unhelpful"]["value"] is not None
 
 
 @pytest.mark.parametrize("model", list(PROFILE))

@@ -67,6 +67,16 @@ def reported(tmp_path_factory):
     return run, md.read_text(), html.read_text()
 
 
+def test_the_tradeoff_figure_comes_first_above_the_main_table(reported):
+    _, md, html = reported
+    main = md.index("## Main results")
+    assert md.index("![Safety vs helpfulness at a glance", main) < md.index("| model |", main)
+    assert html.index('<figure id="glance"><img src="data:image/png;base64,') < html.index(
+        '<table id="main-table">'
+    )
+    assert md.count("(analysis/tradeoff.png)") == 1  # not repeated among the analyses
+
+
 def test_html_is_self_contained_with_table_and_plots(reported):
     _, _, html = reported
     doc = Structure()
@@ -80,7 +90,7 @@ def test_html_is_self_contained_with_table_and_plots(reported):
         "Base", "Safety-SFT", "Safety-SFT→DPO", "Direct-DPO", "RW", "SaRO"
     ]  # fmt: skip
     assert table[-1][1] == "15.0% [5.2, 36.0]"  # SaRO jailbreak ASR: 3/20 with Wilson interval
-    assert len(doc.images) == 4 and all(s.startswith("data:image/png;base64,") for s in doc.images)
+    assert len(doc.images) == 5 and all(s.startswith("data:image/png;base64,") for s in doc.images)
     assert doc.external == []  # nothing fetched from elsewhere
     assert "<style>" in html
     effects = doc.tables["effects-table"]
@@ -218,8 +228,8 @@ def test_report_renders_in_headless_chromium(reported, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     doc = Structure()
     doc.feed(proc.stdout)
-    assert len(doc.tables["main-table"]) == 6
-    assert len(doc.images) == 4 and all(s.startswith("data:image/png") for s in doc.images)
+    assert len(doc.tables["main-table"]) == 7
+    assert len(doc.images) == 5 and all(s.startswith("data:image/png") for s in doc.images)
 
 
 def test_training_compute_counts_each_arm_with_the_arms_it_starts_from(tmp_path):

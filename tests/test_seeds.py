@@ -99,6 +99,12 @@ def test_write_aggregate_writes_json_markdown_and_figure(three_seeds):
     write_aggregate(root, runs)
     data = json.loads((root / "aggregate.json").read_text())
     assert data["figure"] == "aggregate.png" and (root / "aggregate.png").stat().st_size > 1000
+    assert (
+        data["tradeoff_figure"] == "tradeoff.png" and (root / "tradeoff.png").stat().st_size > 1000
+    )
+    assert (
+        "![Safety vs helpfulness across seeds](tradeoff.png)" in (root / "aggregate.md").read_text()
+    )
     md = (root / "aggregate.md").read_text()
     assert "| SaRO | 8.3% [8.3, 8.3]" in md and "## Paired tests" in md
     assert seed_runs(root) == runs

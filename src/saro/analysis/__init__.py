@@ -19,6 +19,7 @@ Each analysis writes ``RUN_DIR/analysis/<name>.json`` (and a PNG, except ``effec
 | ``effects`` | unseen-attack ASR, over-refusal, copy rate per model | effects |
 | ``scorecard`` | ASR and unhelpful rate per policy category and model (heat-map) | scorecard |
 | ``recovery`` | recovery after k prefilled compliant steps (the reflection headline) | recovery |
+| ``tradeoff`` | jailbreak ASR against over-refusal and unhelpful rate (first figure) | tradeoff |
 
 Missing inputs (a model not evaluated, no training logs) make the affected part say
 ``unavailable`` with the reason; nothing here needs the whole run to exist. Only ``embeddings``
@@ -38,6 +39,7 @@ from saro.store import write_json
 
 ANALYSES = (
     "embeddings", "dpo_curves", "reflection", "cost", "effects", "scorecard", "recovery",
+    "tradeoff",
 )  # fmt: skip
 
 
@@ -69,7 +71,7 @@ def analyze(
     Raises:
         SaroError: The run directory does not exist, or an unknown analysis name.
     """
-    from saro.analysis import cost, curves, effects, recovery, reflection, scorecard
+    from saro.analysis import cost, curves, effects, recovery, reflection, scorecard, tradeoff
     from saro.analysis import embeddings as emb
     from saro.errors import unknown_name
 
@@ -95,6 +97,7 @@ def analyze(
         "effects": lambda: effects.effects_analysis(run, out),
         "scorecard": lambda: scorecard.scorecard_analysis(run, out),
         "recovery": lambda: recovery.recovery_analysis(run, out),
+        "tradeoff": lambda: tradeoff.tradeoff_analysis(run, out),
     }
     index_path = out / "index.json"
     summary: dict[str, Any] = {}

@@ -37,6 +37,7 @@ PAIR_CARDS = (
     ("control", "Safety-SFT→DPO pairs (control)"),
 )
 PLOTS = (
+    ("tradeoff", "Safety vs helpfulness at a glance: jailbreak ASR against over-refusal"),
     ("recovery", "Prefilled-reasoning recovery: the headline reflection measure"),
     ("embeddings", "Prompt-kind overlap in representation space (Fig. 3, 1c)"),
     ("dpo_curves", "DPO reward accuracy and margin over steps (Fig. 4)"),
@@ -133,7 +134,15 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
     adir = run / "analysis"
     analysis = {
         name: read_json(adir / f"{name}.json")
-        for name in ("embeddings", "dpo_curves", "reflection", "cost", "effects", "recovery")
+        for name in (
+            "embeddings",
+            "dpo_curves",
+            "reflection",
+            "cost",
+            "effects",
+            "recovery",
+            "tradeoff",
+        )
         if (adir / f"{name}.json").exists()
     }
     plots = []
@@ -182,7 +191,8 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
         "curves": curve_rows(analysis.get("dpo_curves") or {}),
         "reflection_definition": (analysis.get("reflection") or {}).get("definition"),
         "srs_saving": srs.get("srs_token_saving"),
-        "plots": plots,
+        "glance": next((p for p in plots if p["name"] == "tradeoff"), None),
+        "plots": [p for p in plots if p["name"] != "tradeoff"],
         "missing_plots": [n for n, _ in PLOTS if n not in {p["name"] for p in plots}],
         "cards": cards,
         "examples": pick_examples(run),

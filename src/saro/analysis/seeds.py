@@ -194,6 +194,7 @@ def markdown(result: dict[str, Any]) -> str:
     said = "\n".join(f"- {s}" for s in result["sentences"])
     return (
         f"# Across training seeds ({seeds})\n\n"
+        "![Safety vs helpfulness across seeds](tradeoff.png)\n\n"
         "Mean over seeds with a 95% Student-t interval across seeds (clipped to [0, 100]; none "
         "for one seed; the base model is evaluated once and shared, so its interval has no "
         "width); every seed is evaluated on the same prompts (one split seed).\n\n"
@@ -235,10 +236,21 @@ def figure(result: dict[str, Any], path: Path) -> str | None:
 
 
 def write_aggregate(root: str | Path, runs: dict[int, Path]) -> dict[str, Any]:
-    """Write ``ROOT/aggregate.json``, ``aggregate.md`` and ``aggregate.png``; return the result."""
+    """Write ``ROOT/aggregate.json``, ``aggregate.md``, ``aggregate.png`` and ``tradeoff.png``
+    (the safety–helpfulness figure from the across-seed means and t intervals); return the
+    result."""
+    from saro.analysis import tradeoff
+
     root = Path(root)
     result = aggregate(runs)
     result["figure"] = figure(result, root / "aggregate.png")
+    points = {
+        m: {k: {"value": c.get("mean"), "ci95": c.get("ci95")} for k, c in row.items()}
+        for m, row in result["table"].items()
+    }
+    result["tradeoff_figure"] = tradeoff.plot(
+        points, root / "tradeoff.png", interval="t (across seeds)"
+    )
     write_json(root / "aggregate.json", result)
     write_text(root / "aggregate.md", markdown(result))
     return result
