@@ -16,7 +16,7 @@ REPLY = "<think>\nThe user greets me.\n\nA short hello is enough.\n</think>\n\nH
 @pytest.fixture
 def engine(monkeypatch):
     eng = MockEngine(lambda request, index: REPLY)
-    monkeypatch.setattr(chat_cli, "make_chat_engine", lambda model: eng)
+    monkeypatch.setattr(chat_cli, "make_chat_engine", lambda model, engine="hf": eng)
     return eng
 
 
@@ -55,7 +55,7 @@ def test_reset_forgets_and_end_of_input_quits(monkeypatch, capsys, engine):
 
 def test_unfinished_reasoning_says_so(monkeypatch, capsys):
     eng = MockEngine(["<think>\nstill thinking"])
-    monkeypatch.setattr(chat_cli, "make_chat_engine", lambda model: eng)
+    monkeypatch.setattr(chat_cli, "make_chat_engine", lambda model, engine="hf": eng)
     _, out = _run(monkeypatch, capsys, ["hi"], "--max-new-tokens", "8")
     assert "the reasoning did not finish" in out and "still thinking" not in out
 

@@ -3,6 +3,7 @@
 Usage::
 
     saro chat --model runs/demo/models/saro [--show-reasoning] [--max-new-tokens 512]
+    saro chat --engine llamacpp --model exports/saro-gguf/saro-saro.q8_0.gguf
 
 The conversation keeps the user turns and the model's final answers (earlier reasoning is not
 fed back, as with other reasoning models); the reasoning is hidden unless asked for. Three
@@ -20,12 +21,18 @@ from rich.text import Text
 
 from saro.errors import SaroError
 
+CHAT_ENGINES = ("hf", "llamacpp")
 
-def make_chat_engine(model: str) -> Any:
-    """The engine ``saro chat`` talks to (tests replace this function with a mock)."""
+
+def make_chat_engine(model: str, engine: str = "hf") -> Any:
+    """The engine ``saro chat`` talks to (tests replace this function with a mock): ``hf`` for a
+    model folder, ``llamacpp`` for a GGUF file (the optional extra)."""
     from saro.engines import make_engine
+    from saro.errors import unknown_name
 
-    return make_engine("hf", model=model)
+    if engine not in CHAT_ENGINES:
+        raise unknown_name("chat engine", engine, CHAT_ENGINES)
+    return make_engine(engine, model=model)
 
 
 def chat_loop(
@@ -94,15 +101,17 @@ def chat_command(
     ),
     max_new_tokens: int = typer.Option(512, "--max-new-tokens", help="Tokens per reply."),
     temperature: float = typer.Option(0.0, "--temperature", help="0 = greedy."),
+    engine: str = typer.Option(
+        "hf", "--engine", "-e", help="hf (model folder) | llamacpp (GGUF file, optional extra)."
+    ),
 ) -> None:
     """Chat with a model in the terminal; reasoning hidden unless --show-reasoning."""
     if max_new_tokens < 1:
         raise SaroError("--max-new-tokens must be positive.", "Pass e.g. --max-new-tokens 512.")
     if temperature < 0:
         raise SaroError("--temperature must be >= 0.", "Pass 0 for greedy decoding.")
-    engine = make_chat_engine(model)
     chat_loop(
-        engine,
+        make_chat_engine(model, engine),
         show_reasoning=show_reasoning,
         max_new_tokens=max_new_tokens,
         temperature=temperature,

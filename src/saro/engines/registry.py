@@ -52,3 +52,10 @@ def _vllm(**options: Any) -> BaseEngine:
     from saro.engines.vllm import VLLMEngine
 
     return VLLMEngine(**options)
+
+
+@register_engine("llamacpp")
+def _llamacpp(**options: Any) -> BaseEngine:
+    from saro.engines.llamacpp import LlamaCppEngine
+
+    return LlamaCppEngine(**options)

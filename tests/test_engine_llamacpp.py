@@ -1,0 +1,84 @@
+"""The llamacpp engine over a fake ``llama_cpp`` module (the real one needs a source build):
+the GGUF's own chat template renders the prompt, the prefill follows it, greedy is temperature
+0, samples get per-index seeds, and a missing extra or a wrong file is one clear message."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from saro.engines import ChatRequest, make_engine
+from saro.errors import SaroError
+
+TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+class FakeLlama:
+    calls: list = []
+
+    def __init__(self, model_path, n_ctx, verbose, **kw):
+        self.model_path = model_path
+        self.metadata = {"tokenizer.chat_template": TEMPLATE}
+
+    def tokenize(self, data, add_bos=False, special=True):
+        return data.split()
+
+    def create_completion(self, prompt, **kw):
+        FakeLlama.calls.append((prompt, kw))
+        return {
+            "choices": [{"text": f" reply {kw['seed']}", "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 7, "completion_tokens": 2},
+        }
+
+
+@pytest.fixture
+def fake_llama_cpp(monkeypatch):
+    FakeLlama.calls = []
+    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=FakeLlama))
+
+
+@pytest.fixture
+def gguf_file(tmp_path):
+    path = tmp_path / "m.q8_0.gguf"
+    path.write_bytes(b"GGUF")
+    return path
+
+
+def test_the_prompt_is_the_files_chat_template_plus_the_prefill(fake_llama_cpp, gguf_file):
+    engine = make_engine("llamacpp", model=str(gguf_file))
+    [[one], samples] = engine.generate(
+        [ChatRequest.user("Hi", prefill="<think>\n"), ChatRequest.user("Yo")],
+        n=1, temperature=0.0, max_new_tokens=16,
+    )  # fmt: skip
+    prompt, kw = FakeLlama.calls[0]
+    assert prompt == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n"
+    assert kw["temperature"] == 0.0 and kw["max_tokens"] == 16
+    assert one.text.startswith(" reply") and one.completion_tokens == 2
+    assert engine.count_tokens("a b c") == 3
+
+
+def test_samples_get_their_own_seeds(fake_llama_cpp, gguf_file):
+    engine = make_engine("llamacpp", model=str(gguf_file))
+    [samples] = engine.generate([ChatRequest.user("Hi")], n=3, temperature=1.0, seed=5)
+    assert len({c.text for c in samples}) == 3
+
+
+def test_a_missing_extra_or_a_non_gguf_file_is_one_clear_message(monkeypatch, tmp_path, gguf_file):
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import fails
+    with pytest.raises(SaroError, match="needs llama-cpp-python"):
+        make_engine("llamacpp", model=str(gguf_file))
+    with pytest.raises(SaroError, match="is not a GGUF file"):
+        make_engine("llamacpp", model=str(tmp_path))
+
+
+def test_saro_chat_takes_the_engine_option(monkeypatch, fake_llama_cpp, gguf_file):
+    from saro.cli import chat
+
+    with pytest.raises(SaroError, match="Unknown chat engine 'onnx'"):
+        chat.make_chat_engine(str(gguf_file), "onnx")
+    assert chat.make_chat_engine(str(gguf_file), "llamacpp").name == "llamacpp"
