@@ -200,3 +200,22 @@ def test_a_folder_that_is_no_model_or_a_full_out_dir_is_refused(tmp_path, capsys
     assert main(["export", "-m", str(run_model), "-o", str(full)]) == 2
     assert "exists and is not empty" in capsys.readouterr().err
     assert (full / "x").read_text() == "keep me"
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("llama_cpp") is None,
+    reason="llama-cpp-python (the llamacpp extra) is not installed",
+)
+def test_llama_cpp_decodes_the_f16_file_like_the_hf_engine(run_model, tmp_path):
+    """Where the extra is installed: llama.cpp's own kernels on the f16 file give the hf
+    engine's greedy text for the first 8 tokens (tolerance: f16 against fp32 may part after
+    many tokens, so only a short prefix is compared)."""
+    from saro.engines import ChatRequest, make_engine
+
+    out = tmp_path / "gguf"
+    assert main(["export", "-m", str(run_model), "-o", str(out), "-f", "gguf", "-q", "f16"]) == 0
+    [path] = list(out.glob("*.gguf"))
+    prompts = [ChatRequest.user(p) for p in ("How do I bake bread?", "What is 12 plus 30?")]
+    hf = make_engine("hf", model=str(run_model)).generate(prompts, max_new_tokens=8)
+    cpp = make_engine("llamacpp", model=str(path)).generate(prompts, max_new_tokens=8)
+    assert [c[0].text for c in cpp] == [c[0].text for c in hf]
