@@ -278,3 +278,22 @@ def test_each_arm_trains_under_a_stage_name_its_trainer_accepts():
     for a in ROSTER:
         if a.trained:
             assert STAGE_KINDS[a.stage] == a.trainer, a.key
+
+
+def test_the_runner_skips_an_arm_left_out_without_asking_for_its_inputs(tmp_path):
+    """The demo leaves Direct-DPO out: its pairs are never made, and its training and eval
+    stages are recorded as skipped instead of failing on the missing pairs file."""
+    from saro.pipeline.stages import STAGES as REAL
+
+    names = ("direct_pairs", "train_direct_dpo", "eval_direct_dpo")
+    stages = tuple(s for s in REAL if s.name in names)
+    c = load_run_config(CONFIGS / "demo.yaml")
+    assert "direct_dpo" not in c.arms
+    lines = []
+    run_pipeline(c, tmp_path, echo=lines.append, stages=stages)
+    state = json.loads((tmp_path / "run.json").read_text())["stages"]
+    assert {n: state[n]["skipped"] for n in names} == dict.fromkeys(names, "direct_dpo not in arms")
+    assert lines == [f"[skip] {n}: direct_dpo not in arms" for n in names]
+    plan = []
+    run_pipeline(c, tmp_path / "dry", echo=plan.append, dry_run=True, stages=stages)
+    assert all("left out (direct_dpo not in arms)" in line for line in plan[1:-1])

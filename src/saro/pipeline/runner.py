@@ -76,7 +76,14 @@ def run_pipeline(
         for s in chosen:
             tokens, secs = s.estimate(run)
             total_s += secs
-            flag = "done, skip" if finished(run, s) else f"~{tokens:,} tokens, ~{secs / 60:.1f} min"
+            left_out = s.skip(run) if s.skip else None
+            flag = (
+                f"left out ({left_out})"
+                if left_out
+                else "done, skip"
+                if finished(run, s)
+                else f"~{tokens:,} tokens, ~{secs / 60:.1f} min"
+            )
             echo(f"  {s.name:<18} {s.describe:<58} {flag}")
         echo(
             f"Estimated total: ~{total_s / 60:.0f} min on this machine "
@@ -89,6 +96,11 @@ def run_pipeline(
     for s in chosen:
         if finished(run, s) and s.name not in forced:
             echo(f"[skip] {s.name}: done")
+            continue
+        left_out = s.skip(run) if s.skip else None
+        if left_out:  # an arm this run leaves out: recorded, inputs not required
+            run.mark(s.name, "done", 0.0, skipped=left_out)
+            echo(f"[skip] {s.name}: {left_out}")
             continue
         check_inputs(run, s, stages)
         echo(f"[run ] {s.name}: {s.describe}")

@@ -39,6 +39,9 @@ class Stage:
         describe: One line for the plan.
         reads: Files it needs from earlier stages (run-relative).
         writes: Files it writes (run-relative); all must exist after it runs.
+        skip: ``skip(run) -> reason or None``: why this run leaves the stage out (an arm not
+            in the config's ``arms``); the runner then records it as skipped without
+            checking its inputs.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Stage:
     describe: str
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
+    skip: Callable[[Run], str | None] | None = None
 
 
 def model_files(key: str) -> tuple[str, ...]:
@@ -101,6 +105,22 @@ def _pref(which: str) -> Callable[[Run], dict[str, Any]]:
 
 def _skipped(run: Run, key: str) -> dict[str, Any] | None:
     return None if key in run.cfg.arms else {"skipped": f"{key} not in arms"}
+
+
+def _arm_left_out(key: str) -> Callable[[Run], str | None]:
+    def reason(run: Run) -> str | None:
+        return None if key in run.cfg.arms else f"{key} not in arms"
+
+    return reason
+
+
+def _eval_left_out(key: str) -> Callable[[Run], str | None]:
+    def reason(run: Run) -> str | None:
+        if key not in run.cfg.arms:
+            return f"{key} not in arms"
+        return None if key in run.cfg.eval.models else f"{key} not in eval.models"
+
+    return reason
 
 
 def _direct_pairs(key: str) -> Callable[[Run], dict[str, Any]]:
@@ -210,6 +230,7 @@ def _train_stage(key: str, estimate: Callable[[Run], tuple[int, float]]) -> Stag
     return Stage(
         f"train_{key}", _train(a), estimate, f"{a.describe} -> models/{key}",
         reads=a.data + model_files(a.start or "base"), writes=model_files(key),
+        skip=_arm_left_out(key),
     )  # fmt: skip
 
 
@@ -218,6 +239,7 @@ def _eval_stage(a: Arm) -> Stage:
         f"eval_{a.key}", _eval(a.key), est.gen(est.eval_tokens(a.key)),
         f"evaluate {a.display} on every suite -> eval/{a.key}",
         reads=model_files(a.key), writes=(f"eval/{a.key}/metrics.json", f"eval/{a.key}/results.md"),
+        skip=_eval_left_out(a.key),
     )  # fmt: skip
 
 
@@ -241,11 +263,12 @@ STAGES: tuple[Stage, ...] = (
     _pref_stage("ppcot", "PP-COT: stepwise-reflection pairs -> pref/ppcot", est.ppcot_tokens),
     Stage("direct_pairs", _direct_pairs("direct_dpo"), est.gen(est.direct_tokens("direct")),
           "direct pairs from the base model -> pref/direct",
-          reads=("rit/safety_sft.jsonl",), writes=tuple(f"pref/direct/{f}" for f in CARD)),
+          reads=("rit/safety_sft.jsonl",), writes=tuple(f"pref/direct/{f}" for f in CARD),
+          skip=_arm_left_out("direct_dpo")),
     Stage("control_pairs", _direct_pairs("sft_dpo"), est.gen(est.direct_tokens("control")),
           "control pairs: Safety-SFT's own answers, judged -> pref/control",
           reads=("rit/safety_sft.jsonl", *model_files("safety_sft")),
-          writes=tuple(f"pref/control/{f}" for f in CARD)),
+          writes=tuple(f"pref/control/{f}" for f in CARD), skip=_arm_left_out("sft_dpo")),
     _train_stage("saro", est.train("saro", 420, est.pref_pairs, dpo=True)),
     _train_stage("saro_op", est.train("saro_op", 420, est.pref_pairs, dpo=True)),
     _train_stage("direct_dpo", est.train("direct_dpo", 180, est.n_seed, dpo=True)),
