@@ -129,6 +129,18 @@ def _wildjailbreak(name: str, i: int, row: dict[str, Any]) -> Prompt | None:
     )
 
 
+def _instruction(name: str, i: int, row: dict[str, Any]) -> Prompt | None:
+    """An instruction-tuning row (Alpaca: ``instruction`` + ``input``; UltraFeedback:
+    ``prompt``) as a general prompt."""
+    text = str(row.get("prompt") or row.get("instruction") or "").strip()
+    extra = str(row.get("input") or "").strip()
+    if not text:
+        return None
+    text = f"{text}\n\n{extra}" if extra else text
+    return Prompt(id=f"{name}/{stable_id(text)}", text=text, kind="general", category="instruction",
+                  source=name)  # fmt: skip
+
+
 def _harmful(name: str, i: int, row: dict[str, Any]) -> Prompt:
     text = str(row["prompt"]).strip()
     return Prompt(
@@ -252,10 +264,56 @@ _HUB: list[tuple[HubSpec, str, str, str]] = [
     ),
 ]
 
+# Training sources (the paper-scale path): never evaluated; every prompt goes to the train split,
+# less those that near-duplicate a held-out prompt (saro.sources.splits.load_split).
+_HUB_TRAIN: list[tuple[HubSpec, str, str, str]] = [
+    (
+        HubSpec(
+            "wildjailbreak_train",
+            "allenai/wildjailbreak",
+            "train",
+            "train",
+            _wildjailbreak,
+            twin="advbench",
+            load_kwargs=(("delimiter", "\t"), ("keep_default_na", False)),
+        ),
+        "mixed",
+        "ODC-BY-1.0",
+        "WildJailbreak train: vanilla and adversarial, harmful and benign (262k prompts)",
+    ),
+    (
+        HubSpec("alpaca", "tatsu-lab/alpaca", None, "train", _instruction, twin="general"),
+        "general",
+        "CC-BY-NC-4.0",
+        "Alpaca: 52k general instructions (instruction + input), for general RIT-D traces",
+    ),
+    (
+        HubSpec(
+            "ultrafeedback",
+            "HuggingFaceH4/ultrafeedback_binarized",
+            None,
+            "train_prefs",
+            _instruction,
+            twin="general",
+        ),  # fmt: skip
+        "general",
+        "MIT",
+        "UltraFeedback (binarized) prompts: 61k general instructions",
+    ),
+    (
+        HubSpec("gsm8k_train", "openai/gsm8k", "main", "train", _gsm8k, twin="gsm8k"),
+        "math",
+        "MIT",
+        "GSM8K train (7,473 problems) with reference solutions",
+    ),
+]
+
 HUB_SPECS: dict[str, HubSpec] = {}
 
 
-def _register(spec: HubSpec, kind: str, license: str, description: str) -> None:
+def _register(
+    spec: HubSpec, kind: str, license: str, description: str, *, train: bool = False
+) -> None:
     def factory(
         loader: Callable[..., Iterable[dict[str, Any]]] | None = None,
         dataset: str | None = None,
@@ -272,8 +330,10 @@ def _register(spec: HubSpec, kind: str, license: str, description: str) -> None:
         license=license,
         offline=False,
         description=description,
-        # every default hub split is a benchmark's eval/test split: never train on it
-        eval_only=True,
+        # every hub benchmark split is an eval/test split: never train on it; the training
+        # sources are the opposite: never evaluated on
+        eval_only=not train,
+        train_only=train,
         origin=origin,
         offline_twin=spec.twin,
     )(factory)
@@ -282,3 +342,5 @@ def _register(spec: HubSpec, kind: str, license: str, description: str) -> None:
 
 for _spec, _kind, _license, _description in _HUB:
     _register(_spec, _kind, _license, _description)
+for _spec, _kind, _license, _description in _HUB_TRAIN:
+    _register(_spec, _kind, _license, _description, train=True)

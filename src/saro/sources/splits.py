@@ -291,6 +291,32 @@ def default_plan(seed: int = 0) -> SplitPlan:
     return SplitPlan.of(offline_sources(), seed=seed)
 
 
+def held_out_hub_sources() -> list[str]:
+    """The hub evaluation sources that load here (an unreachable hub leaves them out)."""
+    out = []
+    for name, info in SOURCES.items():
+        if info.offline or info.train_only:
+            continue
+        try:
+            load_unsplit(name)
+        except SaroError:
+            continue
+        out.append(name)
+    return out
+
+
+def _train_only_hub(name: str, split: str, seed: int, opts: dict[str, Any]) -> list[Prompt]:
+    """A hub training source: every prompt on the train side, less those that near-duplicate a
+    held-out prompt of any offline source or of any hub evaluation source that loads (the
+    same word 5-gram rule as the default plan)."""
+    if split != "train":
+        return []
+    entries = [PlanEntry(s) for s in offline_sources() + held_out_hub_sources()]
+    plan = SplitPlan([*entries, PlanEntry(name, options=opts)], seed=seed)
+    prompts, _ = plan.run()
+    return [p for p in prompts if p.source == name and p.split == "train"]
+
+
 def load_split(name: str, split: str, *, seed: int = 0, **opts: Any) -> list[Prompt]:
     """The prompts of ``name`` in ``split`` under the default plan (cached on disk).
 
@@ -299,6 +325,9 @@ def load_split(name: str, split: str, *, seed: int = 0, **opts: Any) -> list[Pro
     """
     if split not in SPLITS:
         raise SaroError(f"Unknown split {split!r}.", f"Use one of {', '.join(SPLITS)}.")
+    info = SOURCES.get(name)
+    if info is not None and info.train_only and not info.offline and not is_local_spec(name):
+        return _train_only_hub(name, split, seed, opts)
     if opts or is_local_spec(name) or not SOURCES.get(name) or not SOURCES[name].offline:
         plan = SplitPlan([PlanEntry(name, options=opts)], seed=seed)
         prompts, _ = plan.run()
