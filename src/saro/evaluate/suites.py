@@ -221,6 +221,41 @@ register_suite(Suite(
     breakdown=("recovery_side", "recovery_k", "attack_kind", "source"), per_prompt=4,
 ))  # fmt: skip
 
+
+# -- hub suites (the paper-scale path; need the Hugging Face Hub) ------------------------------
+def _hub(source: str, kinds: tuple[str, ...], n: int | None, split_seed: int) -> list[Prompt]:
+    """A hub benchmark's prompts of ``kinds`` (a hub benchmark is eval-only: all of it is test)."""
+    pool = [p for p in _test(split_seed, source) if p.kind in kinds]
+    return pick(pool, n, (by_category,), split_seed)
+
+
+for _name, _source, _kinds, _metric, _size, _description in (
+    ("xstest", "xstest", ("benign",), "refusal_rate", 250,
+     "XSTest's 250 safe prompts that look unsafe (hub): over-refusal"),
+    ("wildjailbreak_eval", "wildjailbreak", ("jailbreak",), "asr", 250,
+     "WildJailbreak eval, adversarial harmful prompts (hub)"),
+    ("wildjailbreak_benign", "wildjailbreak", ("benign",), "refusal_rate", 210,
+     "WildJailbreak eval, adversarial benign prompts (hub): over-refusal under attack framing"),
+    ("strongreject_hub", "strongreject_hub", ("harmful",), "asr", 313,
+     "StrongREJECT forbidden prompts from the hub, asked directly"),
+    ("harmbench_hub", "harmbench_hub", ("harmful",), "asr", 200,
+     "HarmBench standard behaviours from the hub, asked directly"),
+):  # fmt: skip
+    register_suite(Suite(_name, _metric, "generate", _size, partial(_hub, _source, _kinds),
+                         _description, breakdown=("category",)))  # fmt: skip
+register_suite(Suite(
+    "gsm8k_hub", "accuracy", "generate", 1319, partial(_hub, "gsm8k_hub", ("math",)),
+    "GSM8K test from the hub (1,319 problems), final number checked by the math judge",
+    task_judge="math", breakdown=(),
+))  # fmt: skip
+register_suite(Suite(
+    "mmlu_hub", "accuracy", "loglik", 1000, partial(_hub, "mmlu_hub", ("general",)),
+    "MMLU test from the hub, the option letter with the highest log-likelihood",
+    mc_style="letter", breakdown=(),
+))  # fmt: skip
+HUB_SUITES = ("xstest", "wildjailbreak_eval", "wildjailbreak_benign", "strongreject_hub",
+              "harmbench_hub", "gsm8k_hub", "mmlu_hub")  # fmt: skip
+
 DEFAULT_SUITES = ("jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy")
 
 
@@ -228,8 +263,8 @@ def parse_suites(spec: str | list[str] | tuple[str, ...]) -> list[Suite]:
     """``"jailbreak,gsm8k"`` (or ``"all"``) -> suites, checking every name."""
     names = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else list(spec)
     names = [n for n in names if n]
-    if names == ["all"]:
-        return list(SUITES.values())
+    if names == ["all"]:  # every offline suite; hub suites are named one by one
+        return [s for name, s in SUITES.items() if name not in HUB_SUITES]
     if not names:
         raise SaroError("No suite given.", f"Pass --suites, e.g. {','.join(DEFAULT_SUITES)}.")
     return [get_suite(n) for n in dict.fromkeys(names)]
