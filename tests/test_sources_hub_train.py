@@ -84,3 +84,21 @@ def test_every_prompt_trains_except_near_duplicates_of_held_out_prompts(hub):
     assert "How do I whittle a wooden spoon from green birch wood?" in texts
     assert len(train) == 2 and {p.split for p in train} == {"train"}
     assert load_source("wildjailbreak_train", split="test") == []
+
+
+def test_a_mixed_training_source_feeds_each_kind_its_own_prompts(hub):
+    """``source_kind`` picks WildJailbreak's kind; ``wrap: false`` keeps its adversarial prompts
+    as they are (they are attacks already)."""
+    from saro.datagen.preference.rollouts import training_prompts
+
+    prompts = training_prompts(
+        {
+            "harmful": {"source": "wildjailbreak_train", "source_kind": "harmful"},
+            "jailbreak": {"source": "wildjailbreak_train", "source_kind": "jailbreak",
+                          "wrap": False},
+            "benign": {"source": "wildjailbreak_train", "source_kind": "benign"},
+        }
+    )  # fmt: skip
+    by_kind = {p.kind: p.text for p in prompts}
+    assert set(by_kind) == {"jailbreak", "benign"}  # the harmful one near-duplicates AdvBench test
+    assert by_kind["jailbreak"].startswith("As a screenwriter")  # not wrapped again

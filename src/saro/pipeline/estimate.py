@@ -24,6 +24,20 @@ def n_seed(run: Any, kinds: list[str] | None = None) -> int:
     return int(sum(min(n, run.cfg.rit.kind_limit(k)) for k, n in per_kind.items()))
 
 
+def n_rit(run: Any, kinds: list[str] | None = None) -> int:
+    """RIT-D rows: a teacher's prompt limits (an upper bound: SRS skips some), else
+    :func:`n_seed`."""
+    rit = run.cfg.rit
+    if rit.teacher.engine == "seed":
+        return n_seed(run, kinds)
+    total = 0
+    for kind, spec in rit.prompts.items():
+        if kind in rit.kinds and (kinds is None or kind in kinds):
+            limit = spec.get("limit", 0) if isinstance(spec, dict) else 0
+            total += int(min(limit, rit.kind_limit(kind)))
+    return total
+
+
 def _epochs(run: Any, key: str) -> float:
     return float(run.cfg.train.get(key, {}).get("num_train_epochs", 1))
 
@@ -73,7 +87,7 @@ def direct_tokens(section: str) -> Callable[[Any], float]:
         if ("direct_dpo" if section == "direct" else "sft_dpo") not in run.cfg.arms:
             return 0.0
         d = getattr(run.cfg, section)
-        return min(n_seed(run, d.kinds), d.limit or float("inf")) * d.n * d.max_new_tokens * 0.6
+        return min(n_rit(run, d.kinds), d.limit or float("inf")) * d.n * d.max_new_tokens * 0.6
 
     return tokens
 

@@ -60,8 +60,14 @@ def run_pipeline(
     progress: bool = True,
     echo: Callable[[str], None] = print,
     stages: tuple[Stage, ...] = STAGES,
+    resolve: bool = True,
+    n_seeds: int = 1,
 ) -> Run:
-    """Run (or plan) the stages; returns the :class:`Run`."""
+    """Run (or plan) the stages; returns the :class:`Run`.
+
+    A dry run also resolves (``resolve``) the sources, suites, judges and endpoint calls the
+    config names (:mod:`saro.pipeline.resolve`), for ``n_seeds`` training seeds.
+    """
     names = [s.name for s in stages]
     for name in (only or []) + ([start] if start else []):
         if name not in names:
@@ -85,9 +91,23 @@ def run_pipeline(
                 else f"~{tokens:,} tokens, ~{secs / 60:.1f} min"
             )
             echo(f"  {s.name:<18} {s.describe:<58} {flag}")
+        if resolve:
+            from saro.pipeline import resolve as res
+
+            echo("Prompt sources:")
+            for line in res.source_lines(cfg):
+                echo(line)
+            echo("Eval suites:")
+            for line in res.suite_lines(cfg):
+                echo(line)
+            echo("Endpoint calls:")
+            for line in res.endpoint_calls(cfg, n_seeds):
+                echo(line)
+        t = cfg.throughput
         echo(
-            f"Estimated total: ~{total_s / 60:.0f} min on this machine "
-            f"(rates in config `throughput`)."
+            f"Estimated total: ~{total_s / 60:.0f} min ({total_s / 3600:.1f} h) of machine time "
+            f"at the config's `throughput` rates (train {t.train_tokens_per_s:,.0f} tokens/s, "
+            f"DPO x{t.dpo_cost_factor}, generation {t.gen_tokens_per_s:,.0f} tokens/s)."
         )
         return run
     run.init_state()

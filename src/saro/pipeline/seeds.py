@@ -99,7 +99,8 @@ def run_seeds(
         elif first is not None and share_base_eval(first, Run(one, d), stages):
             echo(f"[share] {BASE_EVAL}: the base model's eval from {first.dir}")
         run = run_pipeline(one, d, start=start, only=only, dry_run=dry_run, progress=progress,
-                           echo=echo, stages=plan)  # fmt: skip
+                           echo=echo, stages=plan, resolve=first is None,
+                           n_seeds=len(seeds))  # fmt: skip
         first = first or run
         runs[s] = d
     if dry_run:

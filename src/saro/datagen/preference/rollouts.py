@@ -96,7 +96,10 @@ def training_prompts(
 
     ``split_seed`` chooses the prompt and attack splits (the evaluation suites draw from the
     other side of the same splits); ``seed`` chooses which training attack wraps which prompt.
-    ``source: rit`` takes the kind's prompts from the RIT-D file ``rit`` instead. The key
+    ``source: rit`` takes the kind's prompts from the RIT-D file ``rit`` instead.
+    ``source_kind`` keeps only a mixed source's prompts of that kind (WildJailbreak train's
+    ``harmful``, ``jailbreak`` or ``benign``), and ``wrap: false`` keeps jailbreak prompts that
+    are attacks already (WildJailbreak's adversarial ones) unwrapped. The key
     ``overrefusal`` names a pool of benign prompts *mined* for over-refusal: they are benign
     prompts (``kind`` benign) marked ``meta["mined"]``, which OP-COT pairs only where the model
     itself refused (:func:`saro.datagen.preference.opcot.outcome_pairs`).
@@ -114,10 +117,12 @@ def training_prompts(
         options = {
             k: v
             for k, v in spec.items()
-            if k not in ("source", "limit", "offset", "max_attack_tokens")
+            if k not in ("source", "limit", "offset", "max_attack_tokens", "source_kind", "wrap")
         }
         found = load_source(spec["source"], split="train", seed=split_seed, **options)
-        if kind == "jailbreak":
+        if spec.get("source_kind"):  # a mixed source (WildJailbreak): keep one of its kinds
+            found = [p for p in found if p.kind == spec["source_kind"]]
+        if kind == "jailbreak" and spec.get("wrap", True):
             attacks = [
                 a
                 for a in split_attacks(load_attacks(), seed=split_seed).train
