@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.saro-installed
 TORCH := torch==2.13.0
 
-.PHONY: demo-seeds demo test test-slow lint bench install clean
+.PHONY: demo-seeds demo test test-slow lint bench install clean gpu-wheels gpu-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -40,3 +40,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Wheels the GPU smoke check installs on an image without trl/datasets/gguf (docs/gpu.md)
+gpu-wheels: $(STAMP)
+	$(BIN)/python scripts/gpu_wheels.py
+
+# The GPU smoke check; on a machine without CUDA it prints SKIP and exits 0
+gpu-smoke:
+	bash scripts/gpu_smoke.sh
