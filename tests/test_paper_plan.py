@@ -44,6 +44,7 @@ def test_the_paper_plan_resolves_every_source_suite_judge_and_endpoint(name, tmp
     assert "teacher Qwen/QwQ-32B via openai" in text and "24,000 to 48,000 samples" in text
     assert "judge llm:openai:gpt-4o@https://api.openai.com/v1" in text
     assert text.count("Prompt sources:") == 1  # resolved once, not per seed
+    assert "reads rit/rit.jsonl, models/rw/config.json, models/rw/run.json; writes " in text
     assert text.count("eval_base ") == 1 and "[share] eval_base" in text
     totals = [line for line in lines if line.startswith("Estimated total")]
     assert len(totals) == 3 and all("h) of machine time" in t and "6,000 tokens/s" in t

@@ -91,6 +91,8 @@ def run_pipeline(
                 else f"~{tokens:,} tokens, ~{secs / 60:.1f} min"
             )
             echo(f"  {s.name:<18} {s.describe:<58} {flag}")
+            if resolve and not left_out and (s.reads or s.writes):
+                echo(f"      reads {', '.join(s.reads) or '-'}; writes {', '.join(s.writes)}")
         if resolve:
             from saro.pipeline import resolve as res
 
