@@ -100,6 +100,21 @@ def _vllm_answer(engine, request: ChatRequest, index: int) -> str:
     return reply_text(" ".join(_contents(request)), sample_seed(SEED, index))
 
 
+def _llamacpp(fixtures: pytest.FixtureRequest, cache: GenerationCache | None) -> BaseEngine:
+    import fake_llama_cpp
+
+    fake_llama_cpp.install(fixtures.getfixturevalue("monkeypatch"))
+    path = fixtures.getfixturevalue("tmp_path") / "m.gguf"
+    path.write_bytes(b"GGUF")
+    return make_engine("llamacpp", model=str(path), cache=cache)
+
+
+def _llamacpp_answer(engine, request: ChatRequest, index: int) -> str:
+    from fake_llama_cpp import reply_text
+
+    return reply_text(engine.render_key(request), sample_seed(SEED, index))
+
+
 CASES: dict[str, Case] = {
     "mock": Case(
         lambda fixtures, cache: make_engine("mock", script=_mock_script, cache=cache),
@@ -108,6 +123,7 @@ CASES: dict[str, Case] = {
     "hf": Case(_hf, _hf_answer),
     "openai": Case(_openai, _openai_answer),
     "vllm": Case(_vllm, _vllm_answer),
+    "llamacpp": Case(_llamacpp, _llamacpp_answer),
 }
 
 

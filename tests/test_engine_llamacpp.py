@@ -5,41 +5,19 @@ the GGUF's own chat template renders the prompt, the prefill follows it, greedy 
 from __future__ import annotations
 
 import sys
-import types
 
 import pytest
 
 from saro.engines import ChatRequest, make_engine
 from saro.errors import SaroError
 
-TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
-class FakeLlama:
-    calls: list = []
-
-    def __init__(self, model_path, n_ctx, verbose, **kw):
-        self.model_path = model_path
-        self.metadata = {"tokenizer.chat_template": TEMPLATE}
-
-    def tokenize(self, data, add_bos=False, special=True):
-        return data.split()
-
-    def create_completion(self, prompt, **kw):
-        FakeLlama.calls.append((prompt, kw))
-        return {
-            "choices": [{"text": f" reply {kw['seed']}", "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 7, "completion_tokens": 2},
-        }
-
 
 @pytest.fixture
 def fake_llama_cpp(monkeypatch):
-    FakeLlama.calls = []
-    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=FakeLlama))
+    import fake_llama_cpp
+
+    fake_llama_cpp.install(monkeypatch)
+    return fake_llama_cpp.Llama
 
 
 @pytest.fixture
@@ -55,10 +33,10 @@ def test_the_prompt_is_the_files_chat_template_plus_the_prefill(fake_llama_cpp, 
         [ChatRequest.user("Hi", prefill="<think>\n"), ChatRequest.user("Yo")],
         n=1, temperature=0.0, max_new_tokens=16,
     )  # fmt: skip
-    prompt, kw = FakeLlama.calls[0]
+    prompt, kw = fake_llama_cpp.calls[0]
     assert prompt == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n"
     assert kw["temperature"] == 0.0 and kw["max_tokens"] == 16
-    assert one.text.startswith(" reply") and one.completion_tokens == 2
+    assert one.text == " <think> #" + str(kw["seed"] % 97) and one.completion_tokens == 2
     assert engine.count_tokens("a b c") == 3
 
 
