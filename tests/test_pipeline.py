@@ -210,19 +210,27 @@ def test_the_pipeline_refuses_training_keys_it_fills_in_and_unloadable_adapters(
         )
 
 
-def test_direct_pairs_sample_with_the_preference_engine_and_policy_unless_set(
-    tmp_path, monkeypatch
-):
+@pytest.fixture
+def pair_builder(monkeypatch) -> dict:
+    """Replaces the direct/control pair builder; returns what it was called with."""
     import saro.datagen.preference.build as build
-    from saro.pipeline.stages import STAGES as REAL
 
-    seen = {}
+    seen: dict = {}
 
     def fake(model, cfg, safety_sft, out, progress=True, **kw):
         seen.update(cfg=cfg, model=model, out=out, **kw)
         return {"pairs": 0}
 
     monkeypatch.setattr(build, "build_direct_dir", fake)
+    return seen
+
+
+def test_direct_pairs_sample_with_the_preference_engine_and_policy_unless_set(
+    tmp_path, pair_builder
+):
+    from saro.pipeline.stages import STAGES as REAL
+
+    seen = pair_builder
     stage = next(s for s in REAL if s.name == "direct_pairs")
     every = "arms=[base,safety_sft,sft_dpo,direct_dpo,rw,saro]"  # the demo leaves Direct-DPO out
     c = load_run_config(CONFIGS / "demo.yaml", ["pref.sampling.engine=vllm", "seed=3", every])
@@ -237,20 +245,13 @@ def test_direct_pairs_sample_with_the_preference_engine_and_policy_unless_set(
 
 
 def test_the_control_arm_samples_its_pairs_from_safety_sft_with_its_own_section(
-    tmp_path, monkeypatch
+    tmp_path, pair_builder
 ):
     """Safety-SFT -> DPO: pairs from the Safety-SFT model's own answers (on-policy chosen), with
     the `control` section's settings, into pref/control."""
-    import saro.datagen.preference.build as build
     from saro.pipeline.stages import STAGES as REAL
 
-    seen = {}
-
-    def fake(model, cfg, safety_sft, out, progress=True, **kw):
-        seen.update(cfg=cfg, model=model, out=out, **kw)
-        return {"pairs": 0}
-
-    monkeypatch.setattr(build, "build_direct_dir", fake)
+    seen = pair_builder
     stage = next(s for s in REAL if s.name == "control_pairs")
     c = load_run_config(CONFIGS / "demo.yaml", ["seed=4"])
     stage.run(Run(c, tmp_path))

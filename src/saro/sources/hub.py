@@ -200,6 +200,13 @@ def _mmlu(name: str, i: int, row: dict[str, Any]) -> Prompt:
     )
 
 
+def _wj_spec(name: str, config: str) -> HubSpec:
+    """WildJailbreak's ``eval`` or ``train`` configuration (TSV files, "None" kept as text)."""
+    return HubSpec(name, "allenai/wildjailbreak", config, "train", _wildjailbreak,
+                   twin="advbench",
+                   load_kwargs=(("delimiter", "\t"), ("keep_default_na", False)))  # fmt: skip
+
+
 # (spec, kind, license, description)
 _HUB: list[tuple[HubSpec, str, str, str]] = [
     (
@@ -209,15 +216,7 @@ _HUB: list[tuple[HubSpec, str, str, str]] = [
         "XSTest: 250 safe prompts that look unsafe + 200 unsafe contrasts (over-refusal)",
     ),
     (
-        HubSpec(
-            "wildjailbreak",
-            "allenai/wildjailbreak",
-            "eval",
-            "train",
-            _wildjailbreak,
-            twin="advbench",
-            load_kwargs=(("delimiter", "\t"), ("keep_default_na", False)),
-        ),
+        _wj_spec("wildjailbreak", "eval"),
         "mixed",
         "ODC-BY-1.0",
         "WildJailbreak eval: adversarial harmful (jailbreak) and adversarial benign prompts",
@@ -268,15 +267,7 @@ _HUB: list[tuple[HubSpec, str, str, str]] = [
 # less those that near-duplicate a held-out prompt (saro.sources.splits.load_split).
 _HUB_TRAIN: list[tuple[HubSpec, str, str, str]] = [
     (
-        HubSpec(
-            "wildjailbreak_train",
-            "allenai/wildjailbreak",
-            "train",
-            "train",
-            _wildjailbreak,
-            twin="advbench",
-            load_kwargs=(("delimiter", "\t"), ("keep_default_na", False)),
-        ),
+        _wj_spec("wildjailbreak_train", "train"),
         "mixed",
         "ODC-BY-1.0",
         "WildJailbreak train: vanilla and adversarial, harmful and benign (262k prompts)",
