@@ -35,16 +35,10 @@ def _judge_metrics(model: Path) -> dict | None:
 
 
 def _pre(model: Path) -> str:
-    import json
+    """llama.cpp's pre-tokenizer name for the run's base model (``default`` if unknown)."""
+    from saro.export.card import base_spec, find_run
 
-    from saro.export.card import find_run
-    from saro.models import MODELS
-
-    run, _ = find_run(model)
-    base = ""
-    if run is not None:
-        base = json.loads((run / "run.json").read_text()).get("config", {}).get("base_model", "")
-    spec = MODELS.get(base)
+    _, spec = base_spec(find_run(model)[0])
     return spec.gguf_pre if spec else "default"
 
 

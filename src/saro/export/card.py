@@ -43,12 +43,17 @@ def _read(path: Path) -> Any:
         return None
 
 
-def base_of(run: Path | None) -> tuple[str, str]:
-    """``(base model id for the card, license)``: the hub id of a registry model."""
+def base_spec(run: Path | None) -> tuple[str, Any]:
+    """``(the run's base_model, its registry entry or None)``; ``("", None)`` outside a run."""
     from saro.models import MODELS
 
     name = ((_read(run / "run.json") or {}).get("config") or {}).get("base_model") if run else None
-    spec = MODELS.get(name or "")
+    return name or "", MODELS.get(name or "")
+
+
+def base_of(run: Path | None) -> tuple[str, str]:
+    """``(base model id for the card, license)``: the hub id of a registry model."""
+    name, spec = base_spec(run)
     if spec:
         return spec.hub_id or spec.name, spec.license.lower()
     return name or "unknown", "other"

@@ -44,8 +44,6 @@ def _epochs(run: Any, key: str) -> float:
 
 def train(key: str, per_row: int, rows: Callable[[Any], int], dpo: bool = False) -> Estimate:
     def estimate(run: Any) -> tuple[int, float]:
-        if key not in run.cfg.arms:
-            return 0, 0.0
         n = rows(run)
         cap = run.cfg.train.get(key, {}).get("max_train_samples")
         n = min(n, cap) if cap else n
@@ -81,42 +79,33 @@ def ppcot_tokens(run: Any) -> float:
 
 
 def direct_tokens(section: str) -> Callable[[Any], float]:
-    """Generation for the ``direct`` or ``control`` pairs (nothing when the arm is left out)."""
+    """Generation for the ``direct`` or ``control`` pairs."""
 
     def tokens(run: Any) -> float:
-        if ("direct_dpo" if section == "direct" else "sft_dpo") not in run.cfg.arms:
-            return 0.0
         d = getattr(run.cfg, section)
         return min(n_rit(run, d.kinds), d.limit or float("inf")) * d.n * d.max_new_tokens * 0.6
 
     return tokens
 
 
-def eval_tokens(key: str) -> Callable[[Any], float]:
-    """Generation for evaluating arm ``key`` (nothing when it is not evaluated)."""
-
-    def tokens(run: Any) -> float:
-        if key not in run.cfg.arms or key not in run.cfg.eval.models:
-            return 0.0
-        return suite_tokens(run)
-
-    return tokens
-
-
-def suite_tokens(run: Any) -> float:
-    """Generation for one model over the eval suites."""
+def eval_samples(eval_cfg: Any) -> int:
+    """Responses one model generates over the configured eval suites."""
     from saro.evaluate.suites import get_suite
 
-    e = run.cfg.eval
-    suites = [get_suite(s) for s in e.suites]
-    prompts = sum(
-        e.limits.get(s.name, e.limit or s.size) * s.per_prompt
+    suites = [get_suite(s) for s in eval_cfg.suites]
+    return sum(
+        eval_cfg.limits.get(s.name, eval_cfg.limit or s.size) * s.per_prompt
         for s in suites
         if s.mode == "generate"
     )
+
+
+def eval_tokens(run: Any) -> float:
+    """Generation for one model over the eval suites."""
+    e = run.cfg.eval
     forced = e.max_reasoning_tokens and e.max_answer_tokens
     per_prompt = e.max_reasoning_tokens + e.max_answer_tokens if forced else e.max_new_tokens or 256
-    return prompts * per_prompt * 0.7
+    return eval_samples(e) * per_prompt * 0.7
 
 
 def gen(tokens_of: Callable[[Any], float]) -> Estimate:

@@ -7,6 +7,7 @@ is booked. Nothing here loads a hub dataset or calls an endpoint.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from saro.errors import SaroError
@@ -32,7 +33,7 @@ def source_lines(cfg: Any) -> list[str]:
     Raises:
         SaroError: A source the registry does not know (with the nearest name).
     """
-    from saro.sources.registry import SOURCES, is_local_spec, source_info
+    from saro.sources.registry import is_local_spec, source_info
 
     lines = []
     for where, name in _sources(cfg):
@@ -48,7 +49,6 @@ def source_lines(cfg: Any) -> list[str]:
         lines.append(
             f"  {where:<26} {name} ({where_from}{', ' + side if side else ''}, {info.license})"
         )
-    assert SOURCES  # the registry is loaded
     return lines
 
 
@@ -69,8 +69,7 @@ def suite_lines(cfg: Any) -> list[str]:
 
 def endpoint_calls(cfg: Any, n_seeds: int = 1) -> list[str]:
     """Requests the run sends to endpoints: the teacher's samples and the ``llm:`` judges'."""
-    from saro.evaluate.suites import get_suite
-    from saro.pipeline.estimate import pref_prompts
+    from saro.pipeline.estimate import eval_samples, pref_prompts
 
     lines = []
     t = cfg.rit.teacher
@@ -86,11 +85,7 @@ def endpoint_calls(cfg: Any, n_seeds: int = 1) -> list[str]:
             f"up to {hi * t.max_new_tokens:,} generated tokens; once, shared by every seed"
         )
     e = cfg.eval
-    per_model = sum(
-        e.limits.get(s, e.limit or get_suite(s).size) * get_suite(s).per_prompt
-        for s in e.suites
-        if get_suite(s).mode == "generate"
-    )
+    per_model = eval_samples(e)
     models = [m for m in cfg.arms if m in e.models]
     evals = per_model * (len(models) - 1) * n_seeds + per_model * ("base" in models)
     for judge in e.judges:
@@ -98,16 +93,6 @@ def endpoint_calls(cfg: Any, n_seeds: int = 1) -> list[str]:
             lines.append(f"  judge {judge}: ~{evals:,} calls ({per_model:,} per model evaluation)")
     if not lines:
         lines.append("  none (offline teacher and judges)")
-    lines.append(f"  (the policy model samples ~{pref_prompts(cfg_run(cfg)):,} prompts locally)")
+    run = SimpleNamespace(cfg=cfg)  # the estimate helpers read only run.cfg
+    lines.append(f"  (the policy model samples ~{pref_prompts(run):,} prompts locally)")
     return lines
-
-
-def cfg_run(cfg: Any) -> Any:
-    """A stand-in for :class:`~saro.pipeline.rundir.Run` for the estimate helpers."""
-
-    class _R:
-        pass
-
-    r = _R()
-    r.cfg = cfg  # type: ignore[attr-defined]
-    return r

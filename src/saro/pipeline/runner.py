@@ -80,9 +80,9 @@ def run_pipeline(
         total_s = 0.0
         echo(f"Plan for {out} ({len(chosen)} stages):")
         for s in chosen:
-            tokens, secs = s.estimate(run)
-            total_s += secs
             left_out = s.skip(run) if s.skip else None
+            tokens, secs = (0, 0.0) if left_out else s.estimate(run)
+            total_s += secs
             flag = (
                 f"left out ({left_out})"
                 if left_out

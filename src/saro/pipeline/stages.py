@@ -103,10 +103,6 @@ def _pref(which: str) -> Callable[[Run], dict[str, Any]]:
     return stage
 
 
-def _skipped(run: Run, key: str) -> dict[str, Any] | None:
-    return None if key in run.cfg.arms else {"skipped": f"{key} not in arms"}
-
-
 def _arm_left_out(key: str) -> Callable[[Run], str | None]:
     def reason(run: Run) -> str | None:
         return None if key in run.cfg.arms else f"{key} not in arms"
@@ -121,6 +117,13 @@ def _eval_left_out(key: str) -> Callable[[Run], str | None]:
         return None if key in run.cfg.eval.models else f"{key} not in eval.models"
 
     return reason
+
+
+def _skipped(run: Run, key: str) -> dict[str, Any] | None:
+    """The stage's result when called directly for an arm the run leaves out (the runner
+    skips such stages before calling them, by :attr:`Stage.skip`)."""
+    reason = _arm_left_out(key)(run)
+    return {"skipped": reason} if reason else None
 
 
 def _direct_pairs(key: str) -> Callable[[Run], dict[str, Any]]:
@@ -185,10 +188,8 @@ def _eval(key: str) -> Callable[[Run], dict[str, Any]]:
         from saro.evaluate.runner import evaluate
 
         e = run.cfg.eval
-        if key not in e.models:
-            return {"skipped": "not in eval.models"}
-        if skipped := _skipped(run, key):
-            return skipped
+        if reason := _eval_left_out(key)(run):
+            return {"skipped": reason}
         metrics = evaluate(
             run.model_path(key),
             e.suites,
@@ -236,7 +237,7 @@ def _train_stage(key: str, estimate: Callable[[Run], tuple[int, float]]) -> Stag
 
 def _eval_stage(a: Arm) -> Stage:
     return Stage(
-        f"eval_{a.key}", _eval(a.key), est.gen(est.eval_tokens(a.key)),
+        f"eval_{a.key}", _eval(a.key), est.gen(est.eval_tokens),
         f"evaluate {a.display} on every suite -> eval/{a.key}",
         reads=model_files(a.key), writes=(f"eval/{a.key}/metrics.json", f"eval/{a.key}/results.md"),
         skip=_eval_left_out(a.key),

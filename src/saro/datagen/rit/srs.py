@@ -23,6 +23,7 @@ one (the expected length of a random accepted candidate), on the prompts that ha
 
 from __future__ import annotations
 
+import random
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from saro.datagen.accept import Acceptor
 from saro.datagen.rit.config import RitConfig, TeacherConfig
 from saro.datagen.rit.seed import load_seed_set
 from saro.engines.base import BaseEngine, ChatRequest
+from saro.errors import SaroError
 from saro.records import Prompt
 
 
@@ -95,11 +97,7 @@ def shortest_rejection_sampling(
             no-SRS ablation, same acceptance, no length preference).
         seed: Seed of ``random``.
     """
-    import random
-
     if keep not in KEEP:
-        from saro.errors import SaroError
-
         raise SaroError(f"Unknown teacher.keep {keep!r}.", f"Use one of: {', '.join(KEEP)}.")
     rng = random.Random(seed)
     results = {p.id: SrsResult(p, None, 0, 0, [], Counter()) for p in prompts}
