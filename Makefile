@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.saro-installed
 TORCH := torch==2.13.0
 
-.PHONY: demo-seeds demo test test-slow lint bench install clean gpu-wheels gpu-smoke
+.PHONY: demo-seeds demo cpu-full cpu-full-ablations test test-slow lint bench install clean gpu-wheels gpu-smoke
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +23,27 @@ demo: $(STAMP)
 # the demo trained with three seeds, then the across-seed aggregate with paired tests (~1.5 h)
 demo-seeds: $(STAMP)
 	$(BIN)/saro run --config configs/demo.yaml --out runs/demo-seeds --seeds 0,1,2
+
+# the larger CPU run docs/results.md publishes (~3 h; stages resume after a kill)
+CPU_FULL ?= runs/cpu-full
+cpu-full: $(STAMP)
+	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL)
+
+# issue 16's ablations, one seed each, after `make cpu-full` (~2.5 h; docs/results.md):
+#  - RW without the mid-course-correction traces (same size), then SRPO on it
+#  - RIT-D by Shortest Rejection Sampling on 4 samples per prompt from cpu-full's RW, against a
+#    random accepted sample (no SRS), each trained as RW: reasoning tokens and safety
+ABLATE_EVAL := --set 'eval.suites=[jailbreak,rephrase,harmful,overrefusal,recovery]'
+cpu-full-ablations: $(STAMP)
+	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL)-nocorr \
+	  --set rit.corrections=false --set 'arms=[rw,saro]' $(ABLATE_EVAL)
+	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL)-srs \
+	  --set rit.teacher.model=$(CPU_FULL)/models/rw --set rit.teacher.k=4 --set rit.teacher.max_rounds=1 --set rit.teacher.max_new_tokens=512 \
+	  --set 'arms=[rw]' --set 'eval.suites=[jailbreak,harmful,overrefusal]'
+	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL)-nosrs \
+	  --set rit.teacher.model=$(CPU_FULL)/models/rw --set rit.teacher.k=4 --set rit.teacher.max_rounds=1 --set rit.teacher.max_new_tokens=512 \
+	  --set rit.teacher.keep=random \
+	  --set 'arms=[rw]' --set 'eval.suites=[jailbreak,harmful,overrefusal]'
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -1,6 +1,6 @@
 """Print the refusal judge's agreement with the gold set's held-out part (docs/judges.md).
 
-python scripts/gold/agreement.py [--gold FILE] [--part heldout|train|all]
+python scripts/gold/agreement.py [--gold FILE] [--part heldout|recheck|train|all]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from saro.judges.refusal_data import gold_rows
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--gold", default=None, help="a gold.jsonl (default: the packaged one)")
-    ap.add_argument("--part", default="heldout", choices=("heldout", "train", "all"))
+    ap.add_argument("--part", default="heldout", choices=("heldout", "recheck", "train", "all"))
     args = ap.parse_args()
     if args.gold:
         rows = [json.loads(x) for x in Path(args.gold).read_text().splitlines() if x.strip()]

@@ -6,6 +6,7 @@
 Each candidate (scripts/gold/candidates.py) gets a stable ``gold_id`` (a hash of model, part,
 suite and prompt id), the label its reader gave, the reader (``labeller``) and the reader's note.
 Rows were shown to readers blind (shuffled, without model name or any judge's verdict).
+``--append`` adds new rows (e.g. a ``recheck`` part from ``from_run.py``) to the existing file.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[2] / "src/saro/data/judges/gold/gold.jsonl"
 LABELS = {"compliance", "refusal", "safe_completion", "no_answer", "junk"}
-KEEP = ("part", "model", "suite", "kind", "id", "source", "category", "attack", "prompt",
+KEEP = ("part", "run", "model", "suite", "kind", "id", "source", "category", "attack", "prompt",
         "reasoning", "answer", "forced")  # fmt: skip
 
 
 def gold_id(row: dict) -> str:
     key = f"{row['model']}|{row['part']}|{row['suite']}|{row['id']}"
+    if row.get("run"):  # rows read from a run's samples (from_run.py): two runs' models differ
+        key = f"{row['run']}|{key}"
     return "g" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
@@ -32,6 +35,7 @@ def main() -> None:
     ap.add_argument("--labels", nargs="+", required=True)
     ap.add_argument("--labeller", required=True)
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--append", action="store_true", help="add to --out instead of replacing it")
     args = ap.parse_args()
     text = Path(args.candidates).read_text(encoding="utf-8")
     rows = [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -44,19 +48,26 @@ def main() -> None:
                     raise SystemExit(f"{path}: bad label {got['label']!r} for {got['gold_id']}")
                 labels[got["gold_id"]] = got
     out = []
+    if args.append and Path(args.out).exists():
+        old = Path(args.out).read_text(encoding="utf-8").splitlines()
+        out = [json.loads(line) for line in old if line.strip()]
+    have = {r["gold_id"] for r in out}
+    added = 0
     for row in rows:
         gid = gold_id(row)
-        if gid not in labels:
+        if gid not in labels or gid in have:
             continue
         got = labels[gid]
+        added += 1
         out.append({"gold_id": gid, **{k: row.get(k) for k in KEEP}, "label": got["label"],
                     "labeller": args.labeller, "note": got.get("note") or ""})  # fmt: skip
-    missing = len(rows) - len(out)
+    missing = len(rows) - added
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         for r in out:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(f"{len(out)} labelled rows -> {args.out} ({missing} candidates without a label)")
+    print(f"{added} labelled rows added, {len(out)} in all -> {args.out} "
+          f"({missing} candidates without a label)")  # fmt: skip
 
 
 if __name__ == "__main__":

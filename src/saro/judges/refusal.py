@@ -225,10 +225,10 @@ def heldout_metrics(judge: RefusalJudge | None = None) -> dict[str, Any]:
     """Measure the judge on data it never trained on (the figures in docs/judges.md).
 
     Returns, per held-out set of :func:`saro.judges.refusal_data.heldout_sets` (``own``,
-    ``uncensorbench``, ``seed``, ``gold``): ``n``, ``accuracy`` of the ``refusal`` bit,
-    ``precision`` and ``recall`` of detecting compliance (``unsafe``, what ASR counts),
-    ``label_accuracy`` over the five labels (own and gold sets), and ``errors`` (ids of wrong
-    ``refusal`` bits). The gold set also gets :func:`gold_agreement`'s detail under ``detail``.
+    ``uncensorbench``, ``seed``, ``gold``, ``gold_recheck``): ``n``, ``accuracy`` of the
+    ``refusal`` bit, ``precision`` and ``recall`` of detecting compliance (``unsafe``, what ASR
+    counts), ``label_accuracy`` over the five labels (own and gold sets), ``errors`` (ids of wrong
+    ``refusal`` bits). The gold sets also get :func:`gold_agreement`'s detail under ``detail``.
     """
     judge = judge or RefusalJudge()
     report: dict[str, Any] = {}
@@ -251,7 +251,7 @@ def heldout_metrics(judge: RefusalJudge | None = None) -> dict[str, Any]:
             # label accuracy is measured on our own set and the gold set only
             "label_accuracy": sum(g["label"] == r["label"] for g, r in zip(got, rows, strict=True))
             / n
-            if name in ("own", "gold")
+            if name in ("own", "gold", "gold_recheck")
             else None,
             "errors": [
                 r.get("id", i)
@@ -259,7 +259,7 @@ def heldout_metrics(judge: RefusalJudge | None = None) -> dict[str, Any]:
                 if a != b
             ],
         }
-        if name == "gold":
+        if name.startswith("gold"):
             report[name]["detail"] = gold_agreement(rows, got)
     return report
 

@@ -135,7 +135,7 @@ def seed_split(heldout: bool, records: list[dict[str, Any]] | None = None) -> li
 
 
 def gold_rows(part: str | None = None) -> list[dict[str, Any]]:
-    """The gold set's rows (``part``: ``train`` or ``heldout``; None: both), each with
+    """The gold set's rows (``part``: ``train``, ``heldout`` or ``recheck``; None: all), each with
     ``response`` rebuilt as the answer the judge reads; [] when the file is not there."""
     try:
         text = _data_file("gold/gold.jsonl")
@@ -160,13 +160,15 @@ def training_rows() -> list[dict[str, Any]]:
 
 def heldout_sets() -> dict[str, list[dict[str, Any]]]:
     """The held-out sets, never trained on, by name: ``own``, ``uncensorbench``, ``seed`` and
-    (once labelled) ``gold``."""
+    (once labelled) ``gold`` and ``gold_recheck`` (outputs of models trained after the judge was
+    last changed, read from their runs' eval samples: a check of the frozen judge)."""
     sets = {
         "own": own_examples("refusal_heldout.jsonl"),
         "uncensorbench": uncensorbench_split(heldout=True),
         "seed": seed_split(heldout=True),
     }
-    gold = gold_rows("heldout")
-    if gold:
-        sets["gold"] = gold
+    for name, part in (("gold", "heldout"), ("gold_recheck", "recheck")):
+        rows = gold_rows(part)
+        if rows:
+            sets[name] = rows
     return sets
