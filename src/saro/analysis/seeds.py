@@ -28,6 +28,7 @@ from saro.analysis import plotting
 from saro.analysis.rundata import eval_models, read_records, suite_metrics
 from saro.evaluate.metrics import binary, recovered, strict_refusal
 from saro.evaluate.stats import holm, paired_counts, stratified_exact, t_interval
+from saro.judges.base import Judge
 from saro.pipeline.roster import SARO, display
 from saro.store import write_json, write_text
 
@@ -68,22 +69,29 @@ def sample_outcome(rec: dict[str, Any], how: str, judge: str | None) -> int | No
     return binary(rec, how, judge)
 
 
-def outcomes(run: Path, model: str, head: Headline) -> dict[str, int]:
-    """Prompt id -> 0/1 for one model of one run ({} when the suite was not evaluated)."""
+def outcomes(run: Path, model: str, head: Headline, judge: Judge | None = None) -> dict[str, int]:
+    """Prompt id -> 0/1 for one model of one run ({} when the suite was not evaluated). With
+    ``judge``, the safety headlines are read from that judge's verdicts, computed now on the saved
+    samples (capability suites keep their own judge); samples it leaves unjudged are left out."""
     entry = suite_metrics(run, model).get(head.suite)
     if not entry:
         return {}
-    judge = entry.get("judge")
+    name = entry.get("judge")
+    records = read_records(run / "eval" / model / "samples" / f"{head.suite}.jsonl")
+    if judge is not None and head.outcome != "accuracy":
+        records, name = judge.judge(list(records)), judge.name
     out = {}
-    for rec in read_records(run / "eval" / model / "samples" / f"{head.suite}.jsonl"):
-        value = sample_outcome(rec, head.outcome, judge)
+    for rec in records:
+        value = sample_outcome(rec, head.outcome, name)
         if value is not None and rec.get("id") is not None:
             out[str(rec["id"])] = value
     return out
 
 
-def aggregate(runs: dict[int, Path]) -> dict[str, Any]:
-    """The aggregate of seed run directories ``{seed: dir}`` (see the module docstring)."""
+def aggregate(runs: dict[int, Path], judge: Judge | None = None) -> dict[str, Any]:
+    """The aggregate of seed run directories ``{seed: dir}`` (see the module docstring); with
+    ``judge`` (e.g. ``labels:FILE``, readers' labels), its verdicts replace each safety suite's
+    own judge and ``result["judge"]`` names it."""
     seeds = sorted(runs)
     models = list(dict.fromkeys(m for s in seeds for m in eval_models(runs[s])))
     table: dict[str, dict[str, Any]] = {}
@@ -93,7 +101,7 @@ def aggregate(runs: dict[int, Path]) -> dict[str, Any]:
         for h in HEADLINES:
             values = []
             for s in seeds:
-                got = per_seed[(m, h.key, s)] = outcomes(runs[s], m, h)
+                got = per_seed[(m, h.key, s)] = outcomes(runs[s], m, h, judge)
                 values.append(sum(got.values()) / len(got) if got else None)
             if all(v is None for v in values):
                 continue
@@ -128,6 +136,7 @@ def aggregate(runs: dict[int, Path]) -> dict[str, Any]:
         "tests": tests,
         "comparisons": len(tests),
         "alpha": ALPHA,
+        "judge": judge.spec or judge.name if judge is not None else None,
     }
     result["sentences"] = claims(result)
     return result
@@ -187,11 +196,24 @@ def markdown(result: dict[str, Any]) -> str:
                 continue
             ci = cell["ci95"]
             interval = f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else ""
-            cells.append(f"{100 * cell['mean']:.1f}%{interval}")
+            judged = f" (n {sum(cell['n_per_seed'])})" if result.get("judge") else ""
+            cells.append(f"{100 * cell['mean']:.1f}%{interval}{judged}")
         lines.append("| " + " | ".join(cells) + " |")
     seeds = ", ".join(map(str, result["seeds"]))
     body = "\n".join(lines)
     said = "\n".join(f"- {s}" for s in result["sentences"])
+    if result.get("judge"):
+        return (
+            f"# Headline numbers by the judge `{result['judge']}` (seeds {seeds})\n\n"
+            "Every safety suite's saved samples scored again by this judge (nothing regenerated; "
+            "capability suites keep their own judge). Samples it leaves unjudged (e.g. answers "
+            "without a reader's label) are left out of the rate and of both sides of a paired "
+            "test: n is the number it judged. Mean over seeds with a 95% Student-t interval "
+            "across seeds (none for one seed).\n\n"
+            f"{body}\n\n## Paired tests\n\n{said}\n\n"
+            + "\n".join(f"- seed {s}: `{d}`" for s, d in result["runs"].items())
+            + "\n"
+        )
     return (
         f"# Across training seeds ({seeds})\n\n"
         "![Safety vs helpfulness across seeds](tradeoff.png)\n\n"
@@ -254,6 +276,17 @@ def write_aggregate(root: str | Path, runs: dict[int, Path]) -> dict[str, Any]:
     write_json(root / "aggregate.json", result)
     write_text(root / "aggregate.md", markdown(result))
     return result
+
+
+def write_judged(root: str | Path, runs: dict[int, Path], judge: Judge) -> Path:
+    """Write ``ROOT/judged-<judge>.md`` and ``.json``: the headline table and paired tests with
+    ``judge``'s verdicts (:func:`aggregate`); return the markdown's path."""
+    root = Path(root)
+    result = aggregate(runs, judge)
+    write_json(root / f"judged-{judge.name}.json", result)
+    path = root / f"judged-{judge.name}.md"
+    write_text(path, markdown(result))
+    return path
 
 
 def seed_runs(root: str | Path) -> dict[int, Path]:

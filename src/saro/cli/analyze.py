@@ -36,18 +36,37 @@ def analyze_command(
 
 def report_command(
     run_dir: str = typer.Argument(..., help="A run directory (saro run --out)."),
+    judge: str = typer.Option(
+        None,
+        "--judge",
+        help="Instead of the report, score the saved samples with this judge (e.g. labels:FILE: "
+        "readers' labels) "
+        "and write RUN_DIR/judged-<name>.md with its headline table and paired tests.",
+    ),
 ) -> None:
     """Write RUN_DIR/report.md and a self-contained RUN_DIR/report.html from disk alone.
 
     For the folder of a multi-seed run (seed-<s> folders, saro run --seeds) it rewrites the
     aggregate (aggregate.md/.json/.png) instead.
     """
+    import json
     from pathlib import Path
 
     from saro.analysis.report import write_report
-    from saro.analysis.seeds import seed_runs, write_aggregate
+    from saro.analysis.seeds import seed_runs, write_aggregate, write_judged
 
     runs = seed_runs(run_dir)
+    if judge:
+        from saro.judges import make_judge
+
+        info = Path(run_dir) / "run.json"
+        if not runs:
+            if not info.exists():
+                raise SaroError(f"{run_dir} is not a run directory.", "Pass saro run's --out.")
+            seed = json.loads(info.read_text()).get("seed", 0)
+            runs = {seed if isinstance(seed, int) else 0: Path(run_dir)}
+        typer.echo(str(write_judged(run_dir, runs, make_judge(judge))))
+        return
     if runs and not (Path(run_dir) / "run.json").exists():
         write_aggregate(run_dir, runs)
         typer.echo(str(Path(run_dir) / "aggregate.md"))
