@@ -38,7 +38,9 @@ def test_registry_contract(small):
         prompts = small[name]
         n = 16 if suite.metric == "recovery_rate" else 4
         assert len(prompts) == n
-        assert all(p.split == "test" for p in prompts), name
+        # never the train side; only arc_easy_1k adds ARC-Easy's (otherwise unused) dev side
+        sides = {"test", "dev"} if name == "arc_easy_1k" else {"test"}
+        assert all(p.split in sides for p in prompts), name
         assert len({p.id for p in prompts}) == n
         if suite.mode == "loglik":
             assert all(p.choices and p.reference for p in prompts)
@@ -72,6 +74,15 @@ def test_default_sizes_fit_the_cpu_demo():
     sizes = {n: s.size for n, s in SUITES.items()}
     assert sizes["jailbreak"] == sizes["harmful"] == sizes["overrefusal"] == 30
     assert sizes["gsm8k"] == 25 and sizes["arc_easy"] == 50
+
+
+def test_arc_easy_1k_holds_over_1000_unseen_items_including_every_arc_easy_item():
+    from saro.sources import load_source
+
+    full = {p.id for p in SUITES["arc_easy_1k"].load(None, 0)}
+    assert len(full) >= 1000
+    assert {p.id for p in SUITES["arc_easy"].load(None, 0)} <= full
+    assert not full & {p.id for p in load_source("arc_easy", split="train", seed=0)}
 
 
 def test_jailbreak_uses_only_held_out_attacks_never_a_training_one():

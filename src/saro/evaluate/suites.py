@@ -13,6 +13,7 @@ balanced (see :mod:`saro.evaluate.select`); a smaller limit gives a prefix of a 
 | ``overrefusal`` | benign-edgy prompts the policy allows | ``refusal_rate`` |
 | ``gsm8k`` | grade-school math, generation, ``math`` judge | ``accuracy`` |
 | ``arc_easy`` / ``mmlu`` | multiple choice by log-likelihood of the option text | ``accuracy`` |
+| ``arc_easy_1k`` | ``arc_easy`` on the test and dev sides (1,039 items) | ``accuracy`` |
 | ``mmlu_letter`` | MMLU by log-likelihood of the option letter | ``accuracy`` |
 | ``arc_easy_gen`` | ARC-Easy by generation, ``choice`` judge | ``accuracy`` |
 | ``recovery`` | prefilled compliant steps (k = 1-3) or an over-cautious step | ``recovery_rate`` |
@@ -177,6 +178,23 @@ register_suite(Suite(
 register_suite(Suite(
     "arc_easy", "accuracy", "loglik", 50, partial(_picked, ("arc_easy",)),
     "ARC-Easy, the option text with the highest log-likelihood (acc and acc_norm)",
+    mc_style="text", breakdown=(),
+))  # fmt: skip
+
+
+def _arc_easy_1k(n: int | None, split_seed: int) -> list[Prompt]:
+    """ARC-Easy's test *and* dev sides (1,039 items at split seed 0): the dev side is used by
+    nothing else (no training, no tuning), so it is as unseen as the test side."""
+    from saro.sources import load_source
+
+    pool = [p for side in ("test", "dev") for p in load_source("arc_easy", split=side,
+                                                               seed=split_seed)]  # fmt: skip
+    return pick(pool, n, (by_source, by_category), split_seed)
+
+
+register_suite(Suite(
+    "arc_easy_1k", "accuracy", "loglik", 1039, _arc_easy_1k,
+    "ARC-Easy on its test and dev sides (>= 1,000 items), by log-likelihood as arc_easy",
     mc_style="text", breakdown=(),
 ))  # fmt: skip
 register_suite(Suite(
