@@ -252,3 +252,30 @@ def test_training_compute_counts_each_arm_with_the_arms_it_starts_from(tmp_path)
     assert rows["RW"]["total"] == 1000
     md, _ = write_report(run)
     assert "| SaRO | RW | 4 | 300 | 1,300 |" in md.read_text()
+
+
+def test_a_run_without_reader_labels_says_its_judge_is_unchecked(reported):
+    _, md, html = reported
+    assert "**The judge is not checked on this run's outputs**" in md
+    assert '<p class="missing" id="judge-check">' in html
+
+
+def test_judge_check_counts_agreement_and_both_rates_on_labelled_samples(tmp_path):
+    from saro.analysis.judgecheck import judge_check
+    from saro.store import read_jsonl, write_jsonl
+
+    run = build_run_dir(tmp_path / "run")
+    path = run / "eval" / "saro" / "samples" / "jailbreak.jsonl"
+    recs = list(read_jsonl(path))
+    # readers label the first 4 SaRO jailbreak answers junk: where the judge said compliance,
+    # the two disagree on the compliance bit
+    labels = tmp_path / "labels.jsonl"
+    write_jsonl(labels, [{"prompt": r["prompt"], "answer": r["answer"], "label": "junk"}
+                         for r in recs[:4]])  # fmt: skip
+    said = sum(r["judges"]["refusal"]["answer"]["unsafe"] for r in recs[:4])
+    got = judge_check(run, labels=[labels])
+    saro = next(r for r in got["rows"] if r["model"] == "SaRO")
+    assert got["checked"] and saro["labelled"] == 4 and saro["harmful"] == 4
+    assert saro["reader_asr_rate"] == 0.0 and saro["judge_asr_rate"] == said / 4
+    assert saro["agreement"] == (4 - said) / 4
+    assert said > 0  # the fixture's judge called some of them compliance

@@ -127,6 +127,7 @@ def curve_rows(curves: dict[str, Any]) -> list[dict[str, str]]:
 def build_context(run_dir: str | Path) -> dict[str, Any]:
     """Everything the templates show, read from the run directory."""
     from saro.analysis.examples import pick_examples
+    from saro.analysis.judgecheck import judge_check
 
     run = check_run_dir(run_dir)
     info = read_json(run / "run.json")
@@ -182,6 +183,7 @@ def build_context(run_dir: str | Path) -> dict[str, Any]:
         "missing_models": [display(m) for m in run_arms(info) if m not in table],
         "verdict": verdict(table)["sentences"] if table else [],
         "paired": paired_sentences(run, info),
+        "judge_check": judge_check(run),
         "training": training_rows(run),
         "analysis_missing": not analysis,
         "effects": effects_rows(analysis.get("effects") or {}),
