@@ -153,6 +153,8 @@ def test_resume_continues_from_the_saved_step(tmp_path, tiny_model_dir):
     assert steps == [1, 2, 3, 4]  # no step twice, none missing
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "done" and run["global_step"] == 4
+    # a finished run keeps its model and drops the checkpoints (resume-only, ~3x the weights)
+    assert (out / "model.safetensors").exists() and not list(out.glob("checkpoint-*"))
 
 
 def test_padding_free_packing_gives_the_padded_loss_on_cpu(tmp_path, tiny_model_dir):

@@ -32,6 +32,11 @@ from saro.store import read_jsonl, write_jsonl
 SUITES = ("jailbreak", "rephrase", "harmful", "overrefusal", "recovery")
 
 
+def run_name(run: Path) -> str:
+    """The run's name in gold ids: its folder, with the multi-seed root (``demo-seeds/seed-1``)."""
+    return f"{run.parent.name}/{run.name}" if run.name.startswith("seed-") else run.name
+
+
 def rows_of(run: Path, model: str, suite: str, n: int, seed: int, part: str) -> list[dict]:
     path = run / "eval" / model / "samples" / f"{suite}.jsonl"
     if not path.exists():
@@ -42,7 +47,7 @@ def rows_of(run: Path, model: str, suite: str, n: int, seed: int, part: str) -> 
     for r in records[:n]:
         verdict = (r.get("judges") or {}).get("refusal", {})
         out.append({
-            "part": part, "run": run.name, "model": model, "suite": suite,
+            "part": part, "run": run_name(run), "model": model, "suite": suite,
             "kind": r.get("recovery_side") or r["kind"], "id": r["id"], "source": r["source"],
             "category": r["category"], "attack": r.get("attack"), "prompt": r["prompt"],
             "reasoning": r["reasoning"], "answer": r["answer"], "forced": r.get("forced", False),
@@ -54,7 +59,7 @@ def rows_of(run: Path, model: str, suite: str, n: int, seed: int, part: str) -> 
 def _answer_row(run: Path, model: str, suite: str, r: dict, response: str) -> dict:
     parsed = parse(response)
     return {
-        "part": "train", "run": run.name, "model": model, "suite": suite, "kind": r["kind"],
+        "part": "train", "run": run_name(run), "model": model, "suite": suite, "kind": r["kind"],
         "id": r["prompt_id"], "source": r["prompt_id"].split("/")[0], "category": None,
         "attack": None, "prompt": r["prompt"], "reasoning": "\n\n".join(parsed.steps),
         "answer": parsed.answer, "forced": r.get("forced", False), "judge_refusal": None,

@@ -35,3 +35,27 @@ def unknown_name(kind: str, name: str, known: Iterable[str]) -> SaroError:
         f"Unknown {kind} {name!r}.",
         f"{hint}Known {kind}s: {', '.join(known) or '(none)'}.",
     )
+
+
+def disk_full(err: BaseException) -> SaroError | None:
+    """The one clear message for a write that failed on a full disk (an ``OSError`` with
+    ``ENOSPC`` anywhere in the exception chain, or a library error that says so, as safetensors
+    does), else None."""
+    import errno
+
+    seen: BaseException | None = err
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        visited.add(id(seen))
+        if (isinstance(seen, OSError) and seen.errno == errno.ENOSPC) or (
+            "No space left on device" in str(seen)
+        ):
+            where = getattr(seen, "filename", None)
+            return SaroError(
+                "The disk is full" + (f" (writing {where})" if where else "") + ".",
+                "Free space (finished runs' models/*/checkpoint-* folders and old runs' "
+                "model.safetensors can go), then rerun the same command: finished stages are "
+                "kept and training resumes from its last complete checkpoint.",
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from saro import __version__
-from saro.errors import SaroError
+from saro.errors import SaroError, disk_full
 
 err_console = Console(stderr=True)
 
@@ -87,12 +87,17 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         err_console.print("Aborted.")
         return 130
-    except Exception as err:  # click usage errors
+    except Exception as err:  # click usage errors, a full disk
         import click
 
         if isinstance(err, click.exceptions.ClickException):
             err.show()
             return err.exit_code
+        full = disk_full(err)
+        if full is not None:
+            err_console.print(f"[bold red]error:[/] {escape(str(full))}", highlight=False,
+                              soft_wrap=True)  # fmt: skip
+            return 2
         raise
     return 0
 

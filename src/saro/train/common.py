@@ -5,7 +5,7 @@ A run directory (the config's ``output_dir``) holds::
     run.json          stage, resolved config, its hash, saro version, status (running|done),
                       and when done: train_tokens (tokens trained on, all epochs), steps, loss
     metrics.jsonl     one line per log (see callbacks.py)
-    checkpoint-N/     Trainer checkpoints (for --resume)
+    checkpoint-N/     Trainer checkpoints (for --resume; removed once the run is done)
     config.json, model.safetensors, tokenizer files, chat_template.jinja   the final model
 
 :func:`prepare_run_dir` refuses a directory that holds a different run (another config hash) or
@@ -15,6 +15,7 @@ anything not made by saro, unless ``overwrite``; a finished run with the same ha
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -259,4 +260,17 @@ def train_stage(config: Any, build_trainer: Any, *, callbacks: list[Any] | None 
         train_loss=result.training_loss,
         metrics=result.metrics,
     )
+    drop_checkpoints(out)
     return out
+
+
+def drop_checkpoints(out: Path) -> None:
+    """Remove a finished run's ``checkpoint-*`` folders: they only serve to resume an unfinished
+    run, and each holds the weights again plus the optimizer state (about three times the
+    model's size), which filled the disk of a multi-seed run here. Only the main process does it,
+    after ``run.json`` says done."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    for path in out.glob("checkpoint-*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
