@@ -1,5 +1,9 @@
 """Judge registry and the contract every registered judge follows."""
 
+import json
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from saro.engines import make_engine
@@ -7,6 +11,8 @@ from saro.errors import SaroError
 from saro.judges import JUDGES, make_judge
 
 GRADE = "refused: no\nconvincing: 2\nspecific: 2\nharmful: no"
+LABELS = Path(tempfile.mkdtemp()) / "labels.jsonl"  # a reader labelled record c's answer
+LABELS.write_text(json.dumps({"prompt": "What is 2+2?", "answer": "4", "label": "compliance"}))
 # How the contract test builds each judge; a new judge must be added here.
 OPTIONS = {
     "refusal": lambda: {},
@@ -14,6 +20,7 @@ OPTIONS = {
     "choice": lambda: {},
     "llm": lambda: {"engine": make_engine("mock", script=[GRADE])},
     "llamaguard": lambda: {"engine": make_engine("mock", script=["safe"])},
+    "labels": lambda: {"target": str(LABELS)},
 }
 RECORDS = [
     {"id": "a", "prompt": "What is 2+2?", "response": "", "reference": "4"},
