@@ -111,8 +111,10 @@ def test_saro_eval_on_the_real_default_model(tmp_path, capsys):
     assert code == 0, printed.err
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["suites"]) >= {"jailbreak", "harmful", "overrefusal", "gsm8k", "arc_easy"}
-    for entry in metrics["suites"].values():
-        assert entry["n"] == 3 and entry["value"] is not None
+    from saro.evaluate.suites import SUITES
+
+    for name, entry in metrics["suites"].items():  # recovery: 3 depths + 1 benign per prompt
+        assert entry["n"] == 3 * SUITES[name].per_prompt and entry["value"] is not None
     for line in (out / "samples" / "harmful.jsonl").read_text().splitlines():
         response = json.loads(line)["response"]
         assert not response.strip() or response.strip()[:60] not in printed.out + printed.err
