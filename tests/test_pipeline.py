@@ -273,6 +273,23 @@ def test_an_arm_left_out_skips_its_pairs_training_and_eval(tmp_path):
         load_run_config(CONFIGS / "demo.yaml", ["arms=[base,sft_dpo]"])
 
 
+def test_preference_data_is_built_only_for_the_arms_that_train_on_it(tmp_path):
+    """OP-COT feeds SaRO and its OP-COT-only ablation, PP-COT SaRO alone: an RW-only run (the SRS
+    ablation) makes neither; an OP-COT-only run makes no PP-COT."""
+    from saro.pipeline.stages import STAGES as REAL
+
+    def skipped(arms: str, name: str):
+        run = Run(load_run_config(CONFIGS / "demo.yaml", [f"arms={arms}"]), tmp_path)
+        stage = next(s for s in REAL if s.name == name)
+        return stage.skip(run), (stage.run(run) or {}).get("skipped") if stage.skip(run) else None
+
+    assert skipped("[rw]", "opcot") == ("saro and saro_op not in arms",) * 2
+    assert skipped("[rw]", "ppcot") == ("saro not in arms",) * 2
+    assert skipped("[rw,saro_op]", "ppcot") == ("saro not in arms",) * 2
+    assert skipped("[rw,saro_op]", "opcot") == (None, None)
+    assert not (tmp_path / "pref").exists()
+
+
 def test_each_arm_trains_under_a_stage_name_its_trainer_accepts():
     from saro.train.config import STAGE_KINDS
 

@@ -95,6 +95,9 @@ def _pref(which: str) -> Callable[[Run], dict[str, Any]]:
     def stage(run: Run) -> dict[str, Any]:
         from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
 
+        reason = _users_left_out(*PREF_USERS[which])(run)
+        if reason:
+            return {"skipped": reason}
         build = build_opcot_dir if which == "opcot" else build_ppcot_dir
         card = build(run.model_path("rw"), _pref_cfg(run), run.path("pref", which),
                      progress=run.progress)  # fmt: skip
@@ -108,6 +111,21 @@ def _arm_left_out(key: str) -> Callable[[Run], str | None]:
         return None if key in run.cfg.arms else f"{key} not in arms"
 
     return reason
+
+
+def _users_left_out(*keys: str) -> Callable[[Run], str | None]:
+    """A data stage runs only for the arms that train on it (OP-COT: SaRO and its OP-COT-only
+    ablation; PP-COT: SaRO)."""
+
+    def reason(run: Run) -> str | None:
+        if any(k in run.cfg.arms for k in keys):
+            return None
+        return f"{' and '.join(keys)} not in arms"
+
+    return reason
+
+
+PREF_USERS = {"opcot": ("saro", "saro_op"), "ppcot": ("saro",)}
 
 
 def _eval_left_out(key: str) -> Callable[[Run], str | None]:
@@ -250,6 +268,7 @@ def _pref_stage(which: str, describe: str, estimate: Callable) -> Stage:
         which, _pref(which), est.gen(estimate), describe,
         reads=("rit/rit.jsonl", *model_files("rw")),
         writes=tuple(f"pref/{which}/{f}" for f in CARD + extra),
+        skip=_users_left_out(*PREF_USERS[which]),
     )  # fmt: skip
 
 
