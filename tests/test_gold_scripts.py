@@ -70,3 +70,20 @@ def test_merge_appends_new_labelled_rows_once(tmp_path):
     got = [json.loads(x) for x in gold.read_text().splitlines()]
     assert [g["gold_id"] for g in got][0] == "gold-old" and len(got) == 3
     assert all(g["run"] == "run-b" for g in got[1:])
+
+
+def test_blind_batches_hide_the_model_and_skip_answers_already_labelled(tmp_path):
+    run = tmp_path / "run-c"
+    samples = [_sample(i, "harmful") for i in range(6)] + [_sample(0, "harmful")]  # a repeat
+    _write(run / "eval/rw/samples/harmful.jsonl", samples)
+    cand = tmp_path / "c.jsonl"
+    _script("scripts/gold/from_run.py", "--run", str(run), "--out", str(cand), "--models", "rw")
+    gold = tmp_path / "gold.jsonl"  # a reader already labelled answer 1
+    _write(gold, [{"prompt": "prompt 1", "answer": "answer 1", "label": "refusal"}])
+    out = tmp_path / "blind"
+    _script("scripts/gold/blind.py", "--candidates", str(cand), "--out", str(out),
+            "--batches", "2", "--gold", str(gold))  # fmt: skip
+    rows = [json.loads(x) for f in sorted(out.glob("batch*.jsonl"))
+            for x in f.read_text().splitlines()]  # fmt: skip
+    assert sorted(r["answer"] for r in rows) == [f"answer {i}" for i in (0, 2, 3, 4, 5)]
+    assert all(set(r) == {"gold_id", "prompt", "reasoning", "answer", "forced"} for r in rows)

@@ -1,0 +1,62 @@
+"""Blind batches of gold candidates for readers: shuffled, without model, run or any verdict.
+
+    python scripts/gold/blind.py --candidates runs/gold-s8/seed-1.jsonl --out /tmp/gold \
+        [--batches 5] [--seed 0]
+
+Writes ``OUT/batch<i>.jsonl`` with ``gold_id``, ``prompt``, ``reasoning``, ``answer`` and
+``forced`` only. Candidates whose answer (prompt + answer text) already has a label in the
+packaged gold set are left out, as are repeats of one answer, so no reader reads a row twice.
+Readers write ``OUT/labels<i>.jsonl`` (``gold_id``, ``label``, ``note``) under
+``src/saro/data/judges/gold/GUIDELINES.md``; ``merge.py --append`` adds them to the gold set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from merge import OUT, gold_id  # noqa: E402
+
+from saro.judges.labels import answer_key, read_labels  # noqa: E402
+
+SHOWN = ("prompt", "reasoning", "answer", "forced")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--candidates", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--batches", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--gold", default=str(OUT), help="labels already given (default: the gold set)")
+    args = ap.parse_args()
+    have = read_labels([args.gold]) if Path(args.gold).exists() else {}
+    rows, seen = [], set()
+    for line in Path(args.candidates).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        key = answer_key(row["prompt"], row["answer"] or "")
+        if key in have or key in seen:
+            continue
+        seen.add(key)
+        rows.append(row)
+    random.Random(args.seed).shuffle(rows)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    n = max(1, min(args.batches, len(rows)))
+    for i in range(n):
+        with open(out / f"batch{i}.jsonl", "w", encoding="utf-8") as fh:
+            for row in rows[i::n]:
+                shown = {"gold_id": gold_id(row), **{k: row.get(k) for k in SHOWN}}
+                fh.write(json.dumps(shown, ensure_ascii=False) + "\n")
+    print(f"{len(rows)} rows to read in {n} batches -> {out}/batch*.jsonl")
+
+
+if __name__ == "__main__":
+    main()
