@@ -95,9 +95,8 @@ def _pref(which: str) -> Callable[[Run], dict[str, Any]]:
     def stage(run: Run) -> dict[str, Any]:
         from saro.datagen.preference.build import build_opcot_dir, build_ppcot_dir
 
-        reason = _users_left_out(*PREF_USERS[which])(run)
-        if reason:
-            return {"skipped": reason}
+        if skipped := _skipped(run, *PREF_USERS[which]):
+            return skipped
         build = build_opcot_dir if which == "opcot" else build_ppcot_dir
         card = build(run.model_path("rw"), _pref_cfg(run), run.path("pref", which),
                      progress=run.progress)  # fmt: skip
@@ -106,16 +105,10 @@ def _pref(which: str) -> Callable[[Run], dict[str, Any]]:
     return stage
 
 
-def _arm_left_out(key: str) -> Callable[[Run], str | None]:
-    def reason(run: Run) -> str | None:
-        return None if key in run.cfg.arms else f"{key} not in arms"
-
-    return reason
-
-
-def _users_left_out(*keys: str) -> Callable[[Run], str | None]:
-    """A data stage runs only for the arms that train on it (OP-COT: SaRO and its OP-COT-only
-    ablation; PP-COT: SaRO)."""
+def _left_out(*keys: str) -> Callable[[Run], str | None]:
+    """Why a stage is skipped: none of the arms it serves is in the run (a training stage serves
+    its own arm; a data stage the arms that train on it, e.g. OP-COT: SaRO and its OP-COT-only
+    ablation)."""
 
     def reason(run: Run) -> str | None:
         if any(k in run.cfg.arms for k in keys):
@@ -130,17 +123,17 @@ PREF_USERS = {"opcot": ("saro", "saro_op"), "ppcot": ("saro",)}
 
 def _eval_left_out(key: str) -> Callable[[Run], str | None]:
     def reason(run: Run) -> str | None:
-        if key not in run.cfg.arms:
-            return f"{key} not in arms"
+        if left_out := _left_out(key)(run):
+            return left_out
         return None if key in run.cfg.eval.models else f"{key} not in eval.models"
 
     return reason
 
 
-def _skipped(run: Run, key: str) -> dict[str, Any] | None:
-    """The stage's result when called directly for an arm the run leaves out (the runner
+def _skipped(run: Run, *keys: str) -> dict[str, Any] | None:
+    """The stage's result when called directly for arms the run leaves out (the runner
     skips such stages before calling them, by :attr:`Stage.skip`)."""
-    reason = _arm_left_out(key)(run)
+    reason = _left_out(*keys)(run)
     return {"skipped": reason} if reason else None
 
 
@@ -249,7 +242,7 @@ def _train_stage(key: str, estimate: Callable[[Run], tuple[int, float]]) -> Stag
     return Stage(
         f"train_{key}", _train(a), estimate, f"{a.describe} -> models/{key}",
         reads=a.data + model_files(a.start or "base"), writes=model_files(key),
-        skip=_arm_left_out(key),
+        skip=_left_out(key),
     )  # fmt: skip
 
 
@@ -268,7 +261,7 @@ def _pref_stage(which: str, describe: str, estimate: Callable) -> Stage:
         which, _pref(which), est.gen(estimate), describe,
         reads=("rit/rit.jsonl", *model_files("rw")),
         writes=tuple(f"pref/{which}/{f}" for f in CARD + extra),
-        skip=_users_left_out(*PREF_USERS[which]),
+        skip=_left_out(*PREF_USERS[which]),
     )  # fmt: skip
 
 
@@ -284,11 +277,11 @@ STAGES: tuple[Stage, ...] = (
     Stage("direct_pairs", _direct_pairs("direct_dpo"), est.gen(est.direct_tokens("direct")),
           "direct pairs from the base model -> pref/direct",
           reads=("rit/safety_sft.jsonl",), writes=tuple(f"pref/direct/{f}" for f in CARD),
-          skip=_arm_left_out("direct_dpo")),
+          skip=_left_out("direct_dpo")),
     Stage("control_pairs", _direct_pairs("sft_dpo"), est.gen(est.direct_tokens("control")),
           "control pairs: Safety-SFT's own answers, judged -> pref/control",
           reads=("rit/safety_sft.jsonl", *model_files("safety_sft")),
-          writes=tuple(f"pref/control/{f}" for f in CARD), skip=_arm_left_out("sft_dpo")),
+          writes=tuple(f"pref/control/{f}" for f in CARD), skip=_left_out("sft_dpo")),
     _train_stage("saro", est.train("saro", 420, est.pref_pairs, dpo=True)),
     _train_stage("saro_op", est.train("saro_op", 420, est.pref_pairs, dpo=True)),
     _train_stage("direct_dpo", est.train("direct_dpo", 180, est.n_rit, dpo=True)),

@@ -15,7 +15,6 @@ anything not made by saro, unless ``overwrite``; a finished run with the same ha
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -269,7 +268,7 @@ def drop_checkpoints(out: Path) -> None:
     run, and each holds the weights again plus the optimizer state (about three times the
     model's size), which filled the disk of a multi-seed run here. Only the main process does it,
     after ``run.json`` says done."""
-    if int(os.environ.get("RANK", "0")) != 0:
+    if not is_main_process():
         return
     for path in out.glob("checkpoint-*"):
         if path.is_dir():
