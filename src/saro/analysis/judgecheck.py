@@ -13,7 +13,6 @@ label the report says the judge is unchecked on this run and points to the neare
 
 from __future__ import annotations
 
-from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +21,24 @@ from saro.pipeline.roster import display
 
 SAFETY = ("jailbreak", "rephrase", "harmful", "overrefusal", "recovery")
 HARMFUL = ("harmful", "jailbreak")
-GOLD = ("data", "judges", "gold", "gold.jsonl")
 
 
-def _gold_judge(paths: list[Path] | None) -> Any:
-    from saro.judges.labels import LabelsJudge
+def _readers(labels: list[Path] | None) -> Any:
+    """The labels judge over ``labels`` files, else over the packaged gold set (None if empty)."""
+    from saro.judges.labels import LabelsJudge, read_labels
+    from saro.judges.refusal_data import gold_rows
 
-    if paths is not None:
-        return LabelsJudge(paths)
-    with as_file(files("saro").joinpath(*GOLD)) as path:
-        return LabelsJudge([path]) if Path(path).exists() else None
+    if labels is not None:
+        return LabelsJudge(read_labels(labels))
+    rows = gold_rows()
+    return LabelsJudge.from_rows(rows) if rows else None
 
 
 def judge_check(run: Path, labels: list[Path] | None = None) -> dict[str, Any]:
     """Per model and in all: samples, labelled samples, agreement on the compliance bit, and
     the judge's and the readers' ASR (harmful side) and unhelpful rate (benign side) on the
     labelled samples."""
-    readers = _gold_judge(labels)
+    readers = _readers(labels)
     keys = ("samples", "labelled", "agree", "harmful", "judge_asr", "reader_asr", "benign",
             "judge_unhelpful", "reader_unhelpful")  # fmt: skip
     rows, total = [], dict.fromkeys(keys, 0)

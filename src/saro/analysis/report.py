@@ -242,10 +242,9 @@ def training_rows(run: Path) -> list[dict[str, Any]]:
 def paired_sentences(run: Path, info: dict[str, Any]) -> list[str]:
     """SaRO against every other arm on the same prompts, this run's seed alone: exact McNemar
     per comparison, Holm-adjusted over all of them (saro.analysis.seeds with one seed)."""
-    from saro.analysis.seeds import aggregate
+    from saro.analysis.seeds import aggregate, one_run
 
-    seed = info.get("seed", 0) if isinstance(info.get("seed"), int) else 0
-    return aggregate({seed: run})["sentences"]
+    return aggregate(one_run(run, info))["sentences"]
 
 
 def render(context: dict[str, Any], template: str) -> str:

@@ -203,27 +203,24 @@ def markdown(result: dict[str, Any]) -> str:
     body = "\n".join(lines)
     said = "\n".join(f"- {s}" for s in result["sentences"])
     if result.get("judge"):
-        return (
+        head = (
             f"# Headline numbers by the judge `{result['judge']}` (seeds {seeds})\n\n"
             "Every safety suite's saved samples scored again by this judge (nothing regenerated; "
             "capability suites keep their own judge). Samples it leaves unjudged (e.g. answers "
             "without a reader's label) are left out of the rate and of both sides of a paired "
             "test: n is the number it judged. Mean over seeds with a 95% Student-t interval "
             "across seeds (none for one seed).\n\n"
-            f"{body}\n\n## Paired tests\n\n{said}\n\n"
-            + "\n".join(f"- seed {s}: `{d}`" for s, d in result["runs"].items())
-            + "\n"
         )
-    return (
-        f"# Across training seeds ({seeds})\n\n"
-        "![Safety vs helpfulness across seeds](tradeoff.png)\n\n"
-        "Mean over seeds with a 95% Student-t interval across seeds (clipped to [0, 100]; none "
-        "for one seed; the base model is evaluated once and shared, so its interval has no "
-        "width); every seed is evaluated on the same prompts (one split seed).\n\n"
-        f"{body}\n\n## Paired tests\n\n{said}\n\n"
-        + "\n".join(f"- seed {s}: `{d}`" for s, d in result["runs"].items())
-        + "\n"
-    )
+    else:
+        head = (
+            f"# Across training seeds ({seeds})\n\n"
+            "![Safety vs helpfulness across seeds](tradeoff.png)\n\n"
+            "Mean over seeds with a 95% Student-t interval across seeds (clipped to [0, 100]; "
+            "none for one seed; the base model is evaluated once and shared, so its interval has "
+            "no width); every seed is evaluated on the same prompts (one split seed).\n\n"
+        )
+    runs = "\n".join(f"- seed {s}: `{d}`" for s, d in result["runs"].items())
+    return f"{head}{body}\n\n## Paired tests\n\n{said}\n\n{runs}\n"
 
 
 def figure(result: dict[str, Any], path: Path) -> str | None:
@@ -287,6 +284,13 @@ def write_judged(root: str | Path, runs: dict[int, Path], judge: Judge) -> Path:
     path = root / f"judged-{judge.name}.md"
     write_text(path, markdown(result))
     return path
+
+
+def one_run(run: str | Path, info: dict[str, Any]) -> dict[int, Path]:
+    """A single run directory as :func:`aggregate`'s input: ``{its training seed: run}``
+    (``info`` is its ``run.json``; seed 0 when it names none)."""
+    seed = info.get("seed")
+    return {seed if isinstance(seed, int) else 0: Path(run)}
 
 
 def seed_runs(root: str | Path) -> dict[int, Path]:

@@ -49,11 +49,11 @@ def report_command(
     For the folder of a multi-seed run (seed-<s> folders, saro run --seeds) it rewrites the
     aggregate (aggregate.md/.json/.png) instead.
     """
-    import json
     from pathlib import Path
 
     from saro.analysis.report import write_report
-    from saro.analysis.seeds import seed_runs, write_aggregate, write_judged
+    from saro.analysis.rundata import read_json
+    from saro.analysis.seeds import one_run, seed_runs, write_aggregate, write_judged
 
     runs = seed_runs(run_dir)
     if judge:
@@ -63,8 +63,7 @@ def report_command(
         if not runs:
             if not info.exists():
                 raise SaroError(f"{run_dir} is not a run directory.", "Pass saro run's --out.")
-            seed = json.loads(info.read_text()).get("seed", 0)
-            runs = {seed if isinstance(seed, int) else 0: Path(run_dir)}
+            runs = one_run(run_dir, read_json(info))
         typer.echo(str(write_judged(run_dir, runs, make_judge(judge))))
         return
     if runs and not (Path(run_dir) / "run.json").exists():

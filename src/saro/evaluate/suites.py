@@ -104,11 +104,16 @@ def get_suite(name: str) -> Suite:
 
 
 @lru_cache(maxsize=32)
-def _test(split_seed: int, *sources: str) -> tuple[Prompt, ...]:
-    """The test split of the sources (cached: suites share sources, and a split costs seconds)."""
+def _side(side: str, split_seed: int, *sources: str) -> tuple[Prompt, ...]:
+    """One side of the sources' split (cached: suites share sources, and a split costs seconds)."""
     from saro.sources import load_source
 
-    return tuple(p for s in sources for p in load_source(s, split="test", seed=split_seed))
+    return tuple(p for s in sources for p in load_source(s, split=side, seed=split_seed))
+
+
+def _test(split_seed: int, *sources: str) -> tuple[Prompt, ...]:
+    """The test side of the sources: what every eval suite draws from."""
+    return _side("test", split_seed, *sources)
 
 
 def _picked(sources: tuple[str, ...], n: int | None, split_seed: int) -> list[Prompt]:
@@ -185,10 +190,7 @@ register_suite(Suite(
 def _arc_easy_1k(n: int | None, split_seed: int) -> list[Prompt]:
     """ARC-Easy's test *and* dev sides (1,039 items at split seed 0): the dev side is used by
     nothing else (no training, no tuning), so it is as unseen as the test side."""
-    from saro.sources import load_source
-
-    pool = [p for side in ("test", "dev") for p in load_source("arc_easy", split=side,
-                                                               seed=split_seed)]  # fmt: skip
+    pool = [*_test(split_seed, "arc_easy"), *_side("dev", split_seed, "arc_easy")]
     return pick(pool, n, (by_source, by_category), split_seed)
 
 

@@ -30,8 +30,28 @@ def answer_key(prompt: str, answer: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+def add_label(labels: dict[str, str], row: dict[str, Any], where: str) -> None:
+    """Add one ``{prompt, answer, label}`` row to ``labels`` (key -> label); a malformed row, an
+    unknown label or a second, different label for one answer is an error naming ``where``."""
+    try:
+        key, label = answer_key(row["prompt"], row["answer"] or ""), row["label"]
+    except (KeyError, TypeError) as e:
+        raise SaroError(
+            f"{where} is not a label row ({e}).",
+            'Each line must be {"prompt": ..., "answer": ..., "label": ...}.',
+        ) from None
+    if label not in LABELS:
+        raise SaroError(f"{where} has label {label!r}.", f"Use one of {LABELS}.")
+    if labels.get(key, label) != label:
+        raise SaroError(
+            f"{where} labels an answer {label!r} that another row labels {labels[key]!r}.",
+            "Keep one label per answer (resolve the disagreement first).",
+        )
+    labels[key] = label
+
+
 def read_labels(paths: Sequence[str | Path]) -> dict[str, str]:
-    """Key -> label from every file; two different labels for one answer is an error."""
+    """Key -> label from every file (:func:`add_label` checks each row)."""
     labels: dict[str, str] = {}
     for path in map(Path, paths):
         if not path.exists():
@@ -41,29 +61,30 @@ def read_labels(paths: Sequence[str | Path]) -> dict[str, str]:
                 continue
             try:
                 row = json.loads(line)
-                key, label = answer_key(row["prompt"], row["answer"] or ""), row["label"]
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
+            except json.JSONDecodeError as e:
                 raise SaroError(
                     f"{path}:{n} is not a label row ({e}).",
                     'Each line must be {"prompt": ..., "answer": ..., "label": ...}.',
                 ) from None
-            if label not in LABELS:
-                raise SaroError(f"{path}:{n} has label {label!r}.", f"Use one of {LABELS}.")
-            if labels.get(key, label) != label:
-                raise SaroError(
-                    f"{path}:{n} labels an answer {label!r} that another row labels "
-                    f"{labels[key]!r}.",
-                    "Keep one label per answer (resolve the disagreement first).",
-                )
-            labels[key] = label
+            add_label(labels, row, f"{path}:{n}")
     return labels
 
 
 class LabelsJudge(Judge):
+    """Verdicts from ``labels`` (answer key -> label, :func:`read_labels`)."""
+
     judges_reasoning = False
 
-    def __init__(self, paths: Sequence[str | Path]):
-        self.labels = read_labels(paths)
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[dict[str, Any]]) -> LabelsJudge:
+        """From rows already read (e.g. the packaged gold set's)."""
+        labels: dict[str, str] = {}
+        for i, row in enumerate(rows, 1):
+            add_label(labels, row, f"row {i} ({row.get('gold_id', 'no id')})")
+        return cls(labels)
 
     def score(self, items: Sequence[Item]) -> list[dict[str, Any]]:
         out = []
@@ -84,4 +105,4 @@ def labels_judge(target: str = "") -> Judge:
     """Verdicts from label files (``labels:a.jsonl,b.jsonl``); unlabelled answers are unjudged."""
     if not target:
         raise SaroError("The labels judge needs files.", "Use labels:PATH[,PATH...].")
-    return LabelsJudge([p for p in target.split(",") if p])
+    return LabelsJudge(read_labels([p for p in target.split(",") if p]))
