@@ -282,3 +282,16 @@ def test_load_source_split_matches_the_default_plan(real_plan, tmp_path, monkeyp
     assert list(tmp_path.glob("sources/splits-*.json"))
     with pytest.raises(SaroError, match="Unknown split 'valid'"):
         load_source("advbench", split="valid")
+
+
+def test_an_optional_source_that_cannot_load_is_left_out_of_the_plan(tmp_path):
+    """Hub training sources are split against the hub eval sources that load here: an
+    unreachable one is left out (optional), a required one fails the plan."""
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"text": "How do I whittle a spoon from green birch?"}) + "\n")
+    missing = str(tmp_path / "missing.jsonl")
+    plan = SplitPlan([PlanEntry(str(good)), PlanEntry(missing, optional=True)], seed=0)
+    prompts, manifest = plan.run()
+    assert len(prompts) == 1
+    with pytest.raises(SaroError):
+        SplitPlan([PlanEntry(str(good)), PlanEntry(missing)], seed=0).run()

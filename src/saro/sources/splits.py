@@ -116,11 +116,14 @@ class PlanEntry:
         source: Registry name or local file spec.
         eval_only: Force test-only (True) or splittable (False); None uses the registry's rule.
         options: Options passed to :func:`saro.sources.load_source`.
+        optional: A source that cannot be loaded here (an unreachable hub) is left out of the
+            plan instead of failing it.
     """
 
     source: str
     eval_only: bool | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    optional: bool = False
 
 
 @dataclass
@@ -167,7 +170,12 @@ class SplitPlan:
         """
         loaded: list[tuple[PlanEntry, list[Prompt]]] = []
         for entry in self.entries:
-            prompts = load_unsplit(entry.source, **entry.options)
+            try:
+                prompts = load_unsplit(entry.source, **entry.options)
+            except SaroError:
+                if entry.optional:
+                    continue
+                raise
             loaded.append((entry, prompts))
         everything = [p for _, ps in loaded for p in ps]
         repeated = [i for i, c in Counter(p.id for p in everything).items() if c > 1]
@@ -291,18 +299,9 @@ def default_plan(seed: int = 0) -> SplitPlan:
     return SplitPlan.of(offline_sources(), seed=seed)
 
 
-def held_out_hub_sources() -> list[str]:
-    """The hub evaluation sources that load here (an unreachable hub leaves them out)."""
-    out = []
-    for name, info in SOURCES.items():
-        if info.offline or info.train_only:
-            continue
-        try:
-            load_unsplit(name)
-        except SaroError:
-            continue
-        out.append(name)
-    return out
+def hub_eval_sources() -> list[str]:
+    """The registered hub evaluation sources (whether they load here is the plan's business)."""
+    return [n for n, info in SOURCES.items() if not info.offline and not info.train_only]
 
 
 def _train_only_hub(name: str, split: str, seed: int, opts: dict[str, Any]) -> list[Prompt]:
@@ -311,7 +310,8 @@ def _train_only_hub(name: str, split: str, seed: int, opts: dict[str, Any]) -> l
     same word 5-gram rule as the default plan)."""
     if split != "train":
         return []
-    entries = [PlanEntry(s) for s in offline_sources() + held_out_hub_sources()]
+    entries = [PlanEntry(s) for s in offline_sources()]
+    entries += [PlanEntry(s, optional=True) for s in hub_eval_sources()]  # each loaded once
     plan = SplitPlan([*entries, PlanEntry(name, options=opts)], seed=seed)
     prompts, _ = plan.run()
     return [p for p in prompts if p.source == name and p.split == "train"]
