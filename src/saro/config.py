@@ -105,6 +105,11 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def prompt_spec(spec: str | dict[str, Any] | None) -> dict[str, Any]:
+    """A config's prompt-source entry as a dict: a bare name ``x`` is ``{"source": "x"}``."""
+    return dict(spec) if isinstance(spec, dict) else {"source": spec}
+
+
 def check_keys(keys: typing.Iterable[str], known: list[str], where: str, fix: str = "") -> None:
     """Refuse a key not in ``known``, naming the nearest known key."""
     for key in keys:

@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from saro.config import prompt_spec
+
 RIT_TOKENS, DIRECT_TOKENS = 295, 180  # mean tokens of a templated RIT-D / answer-only row
 Estimate = Callable[[Any], tuple[int, float]]
 
@@ -33,8 +35,7 @@ def n_rit(run: Any, kinds: list[str] | None = None) -> int:
     total = 0
     for kind, spec in rit.prompts.items():
         if kind in rit.kinds and (kinds is None or kind in kinds):
-            limit = spec.get("limit", 0) if isinstance(spec, dict) else 0
-            total += int(min(limit, rit.kind_limit(kind)))
+            total += int(min(prompt_spec(spec).get("limit", 0), rit.kind_limit(kind)))
     return total
 
 
@@ -55,27 +56,25 @@ def train(key: str, per_row: int, rows: Callable[[Any], int], dpo: bool = False)
     return estimate
 
 
-def pref_prompts(run: Any) -> int:
-    return sum(
-        (spec or {}).get("limit", 50) if isinstance(spec, dict) else 50
-        for spec in run.cfg.pref.prompts.values()
-    )
+def pref_prompts(cfg: Any) -> int:
+    """Prompts the policy model samples for OP-COT (a source without a limit counts as 50)."""
+    return sum(prompt_spec(spec).get("limit", 50) for spec in cfg.pref.prompts.values())
 
 
 def pref_pairs(run: Any) -> int:
-    return int(pref_prompts(run) * 0.8)
+    return int(pref_prompts(run.cfg) * 0.8)
 
 
 def opcot_tokens(run: Any) -> float:
     s = run.cfg.pref.sampling
     forced = s.max_reasoning_tokens and s.max_answer_tokens
     per_sample = s.max_reasoning_tokens + s.max_answer_tokens if forced else s.max_new_tokens
-    return pref_prompts(run) * s.n * per_sample * 0.7
+    return pref_prompts(run.cfg) * s.n * per_sample * 0.7
 
 
 def ppcot_tokens(run: Any) -> float:
     p = run.cfg.pref
-    return pref_prompts(run) * p.sampling.n * p.ppcot.chosen_samples * 60
+    return pref_prompts(run.cfg) * p.sampling.n * p.ppcot.chosen_samples * 60
 
 
 def direct_tokens(section: str) -> Callable[[Any], float]:

@@ -7,9 +7,9 @@ is booked. Nothing here loads a hub dataset or calls an endpoint.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
+from saro.config import prompt_spec
 from saro.errors import SaroError
 
 
@@ -18,10 +18,9 @@ def _sources(cfg: Any) -> list[tuple[str, str]]:
     out = []
     if cfg.rit.teacher.engine != "seed":
         for kind, spec in cfg.rit.prompts.items():
-            name = spec.get("source") if isinstance(spec, dict) else spec
-            out.append((f"rit.prompts.{kind}", str(name)))
+            out.append((f"rit.prompts.{kind}", str(prompt_spec(spec)["source"])))
     for kind, spec in cfg.pref.prompts.items():
-        name = spec.get("source") if isinstance(spec, dict) else spec
+        name = prompt_spec(spec)["source"]
         if name != "rit":
             out.append((f"pref.prompts.{kind}", str(name)))
     return out
@@ -74,10 +73,7 @@ def endpoint_calls(cfg: Any, n_seeds: int = 1) -> list[str]:
     lines = []
     t = cfg.rit.teacher
     if t.engine != "seed":
-        prompts = sum(
-            int(spec.get("limit", 0)) if isinstance(spec, dict) else 0
-            for spec in cfg.rit.prompts.values()
-        )
+        prompts = sum(int(prompt_spec(s).get("limit", 0)) for s in cfg.rit.prompts.values())
         lo, hi = prompts * t.k, prompts * t.k * t.max_rounds
         lines.append(
             f"  teacher {t.model} via {t.engine} ({t.base_url or 'default URL'}): {lo:,} to "
@@ -93,6 +89,5 @@ def endpoint_calls(cfg: Any, n_seeds: int = 1) -> list[str]:
             lines.append(f"  judge {judge}: ~{evals:,} calls ({per_model:,} per model evaluation)")
     if not lines:
         lines.append("  none (offline teacher and judges)")
-    run = SimpleNamespace(cfg=cfg)  # the estimate helpers read only run.cfg
-    lines.append(f"  (the policy model samples ~{pref_prompts(run):,} prompts locally)")
+    lines.append(f"  (the policy model samples ~{pref_prompts(cfg):,} prompts locally)")
     return lines

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from saro.config import prompt_spec
 from saro.datagen.accept import FAILED_BEHAVIOUR, Acceptor
 from saro.datagen.preference.config import SamplingConfig
 from saro.engines.base import BaseEngine, ChatRequest
@@ -109,7 +110,7 @@ def training_prompts(
 
     out: list[Prompt] = []
     for kind, spec in prompts_cfg.items():
-        spec = spec if isinstance(spec, dict) else {"source": spec}
+        spec = prompt_spec(spec)
         if spec["source"] == "rit":
             found = rit_prompts(rit, kind)[spec.get("offset", 0) :]
             out += found[: spec["limit"]] if spec.get("limit") else found
