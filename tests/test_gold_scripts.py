@@ -87,3 +87,20 @@ def test_blind_batches_hide_the_model_and_skip_answers_already_labelled(tmp_path
             for x in f.read_text().splitlines()]  # fmt: skip
     assert sorted(r["answer"] for r in rows) == [f"answer {i}" for i in (0, 2, 3, 4, 5)]
     assert all(set(r) == {"gold_id", "prompt", "reasoning", "answer", "forced"} for r in rows)
+
+
+def test_blind_batches_leave_out_answers_other_readers_are_reading(tmp_path):
+    # two models often give the same answer: batches made while another model's batches are out
+    # leave those answers to their readers, so no answer gets two (possibly different) labels
+    run = tmp_path / "run-d"
+    _write(run / "eval/rw/samples/harmful.jsonl", [_sample(i, "harmful") for i in range(4)])
+    cand = tmp_path / "c.jsonl"
+    _script("scripts/gold/from_run.py", "--run", str(run), "--out", str(cand), "--models", "rw")
+    reading = tmp_path / "other.jsonl"
+    _write(reading, [{"prompt": "prompt 2", "answer": "answer 2", "model": "saro"}])
+    out = tmp_path / "blind"
+    _script("scripts/gold/blind.py", "--candidates", str(cand), "--out", str(out),
+            "--gold", str(tmp_path / "none.jsonl"), "--reading", str(reading))  # fmt: skip
+    rows = [json.loads(x) for f in sorted(out.glob("batch*.jsonl"))
+            for x in f.read_text().splitlines()]  # fmt: skip
+    assert sorted(r["answer"] for r in rows) == ["answer 0", "answer 1", "answer 3"]

@@ -1,11 +1,13 @@
 """Blind batches of gold candidates for readers: shuffled, without model, run or any verdict.
 
     python scripts/gold/blind.py --candidates runs/gold-s8/seed-1.jsonl --out /tmp/gold \
-        [--batches 5] [--seed 0]
+        [--batches 5] [--seed 0] [--reading runs/gold-s8/seed-2.jsonl ...]
 
 Writes ``OUT/batch<i>.jsonl`` with ``gold_id``, ``prompt``, ``reasoning``, ``answer`` and
 ``forced`` only. Candidates whose answer (prompt + answer text) already has a label in the
-packaged gold set are left out, as are repeats of one answer, so no reader reads a row twice.
+packaged gold set are left out, as are repeats of one answer and answers in the candidate files
+``--reading`` names (batches other readers are labelling now: two models often give the same
+answer), so no answer is read twice and none gets two labels.
 Readers write ``OUT/labels<i>.jsonl`` (``gold_id``, ``label``, ``note``) under
 ``src/saro/data/judges/gold/GUIDELINES.md``; ``merge.py --append`` adds them to the gold set.
 """
@@ -27,6 +29,12 @@ from saro.judges.labels import answer_key, read_labels  # noqa: E402
 SHOWN = ("prompt", "reasoning", "answer", "forced")
 
 
+def _keys(path: Path) -> set[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = (json.loads(line) for line in lines if line.strip())
+    return {answer_key(r["prompt"], r["answer"] or "") for r in rows}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--candidates", required=True)
@@ -34,9 +42,16 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--gold", default=str(OUT), help="labels already given (default: the gold set)")
+    ap.add_argument(
+        "--reading",
+        nargs="*",
+        default=[],
+        help="candidate files whose answers other readers are labelling now",
+    )
     args = ap.parse_args()
     have = read_labels([args.gold]) if Path(args.gold).exists() else {}
-    rows, seen = [], set()
+    seen = {key for path in args.reading for key in _keys(Path(path))}
+    rows = []
     for line in Path(args.candidates).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue

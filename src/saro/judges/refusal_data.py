@@ -161,14 +161,18 @@ def training_rows() -> list[dict[str, Any]]:
 def heldout_sets() -> dict[str, list[dict[str, Any]]]:
     """The held-out sets, never trained on, by name: ``own``, ``uncensorbench``, ``seed`` and
     (once labelled) ``gold`` and ``gold_recheck`` (outputs of models trained after the judge was
-    last changed, read from their runs' eval samples: a check of the frozen judge)."""
+    last changed, read from their runs' eval samples: a check of the frozen judge). A gold
+    row whose answer is word for word a training answer is left out: it is not held out (a
+    Safety-SFT model that answers a harmful prompt with a memorised seed math answer, "That gives
+    12.", repeats text the judge was trained on under another label)."""
     sets = {
         "own": own_examples("refusal_heldout.jsonl"),
         "uncensorbench": uncensorbench_split(heldout=True),
         "seed": seed_split(heldout=True),
     }
+    trained = {r["response"] for r in training_rows()}
     for name, part in (("gold", "heldout"), ("gold_recheck", "recheck")):
-        rows = gold_rows(part)
+        rows = [r for r in gold_rows(part) if r["response"] not in trained]
         if rows:
             sets[name] = rows
     return sets
