@@ -1,0 +1,108 @@
+"""Held-out DPO reward accuracy of several trained arms on the *same* held-out pairs.
+
+    python scripts/analysis/heldout_rewards.py --run runs/cpu-full-s8 --models saro saro_op
+
+Each DPO arm holds out its own fifth of its pairs by prompt family
+(``saro/train/data.py:hold_out``), so SRPO (OP-COT + PP-COT, capped at 64) and its OP-COT-only
+ablation are measured during training on different held-out pairs, and TRL reports a mean over
+eval batches. This recomputes, for every arm, the implicit DPO reward
+``beta * (log p_model - log p_ref)`` of each chosen and rejected completion, pair by pair, on
+each arm's own held-out pairs and on the pairs *every* listed arm held out (no arm trained on
+them), by level (outcome / process). The reference is the model each arm started from (its
+``model_name_or_path``). Writes ``RUN/analysis/heldout_rewards.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _config(run: Path, model: str) -> dict[str, Any]:
+    return json.loads((run / "models" / model / "run.json").read_text())["config"]
+
+
+def _held_out(cfg: dict[str, Any], tokenizer: Any) -> list[dict[str, Any]]:
+    from saro.train.data import hold_out, load_pairs
+
+    rows = load_pairs(
+        cfg["train_files"],
+        tokenizer,
+        max_length=cfg["max_length"],
+        limit=cfg["max_train_samples"],
+        seed=cfg["seed"],
+    )
+    return hold_out(rows, cfg["eval_fraction"], cfg["seed"])[1]
+
+
+def _key(row: dict[str, Any]) -> tuple:
+    return tuple(row["prompt_ids"]), tuple(row["chosen_ids"]), tuple(row["rejected_ids"])
+
+
+def _logp(model: Any, prompt: list[int], completion: list[int], max_length: int) -> float:
+    import torch
+
+    ids = (prompt + completion)[:max_length]
+    n_prompt = min(len(prompt), len(ids) - 1)
+    with torch.no_grad():
+        logits = model(torch.tensor([ids])).logits[0, :-1].float()
+    logps = torch.log_softmax(logits, -1).gather(1, torch.tensor(ids[1:])[:, None])[:, 0]
+    return float(logps[n_prompt - 1 :].sum())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", required=True, type=Path)
+    ap.add_argument("--models", nargs="+", required=True)
+    args = ap.parse_args()
+
+    from transformers import AutoModelForCausalLM
+
+    from saro.train.common import load_tokenizer
+
+    configs = {m: _config(args.run, m) for m in args.models}
+    tokenizer = load_tokenizer(configs[args.models[0]]["model_name_or_path"])
+    held = {m: {_key(r): r for r in _held_out(c, tokenizer)} for m, c in configs.items()}
+    common = set.intersection(*(set(h) for h in held.values()))
+    pairs = {k: r for h in held.values() for k, r in h.items()}
+
+    loaded: dict[str, Any] = {}
+
+    def model(path: str) -> Any:
+        if path not in loaded:
+            loaded[path] = AutoModelForCausalLM.from_pretrained(path).eval()
+        return loaded[path]
+
+    out: dict[str, Any] = {"run": str(args.run), "common_pairs": len(common), "models": {}}
+    for m, cfg in configs.items():
+        policy, ref = model(str(args.run / "models" / m)), model(cfg["model_name_or_path"])
+        correct: dict[tuple, bool] = {}
+        for k in set(held[m]) | common:
+            r = pairs[k]
+            margin = 0.0
+            for side, sign in (("chosen_ids", 1), ("rejected_ids", -1)):
+                lp = _logp(policy, r["prompt_ids"], r[side], cfg["max_length"])
+                lr = _logp(ref, r["prompt_ids"], r[side], cfg["max_length"])
+                margin += sign * cfg.get("beta", 0.1) * (lp - lr)
+            correct[k] = margin > 0
+        res = {}
+        for name, keys in (("own", set(held[m])), ("common", common)):
+            for level in ("outcome", "process"):
+                ks = [k for k in keys if pairs[k]["level"] == level]
+                if ks:
+                    res[f"{name}_{level}"] = {"n": len(ks), "correct": sum(correct[k] for k in ks)}
+        out["models"][m] = res
+    dest = args.run / "analysis" / "heldout_rewards.json"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"pairs every arm held out: {len(common)}")
+    for m, res in out["models"].items():
+        cells = ", ".join(f"{k} {v['correct']}/{v['n']}" for k, v in res.items())
+        print(f"  {m}: {cells}")
+    print(f"-> {dest}")
+
+
+if __name__ == "__main__":
+    main()
