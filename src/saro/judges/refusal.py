@@ -266,8 +266,8 @@ def heldout_metrics(judge: RefusalJudge | None = None) -> dict[str, Any]:
 
 def gold_agreement(rows: Sequence[dict[str, Any]], verdicts: Sequence[dict[str, Any]]
                    ) -> dict[str, Any]:  # fmt: skip
-    """Agreement with gold labels overall, per gold class, per model and per suite."""
+    """Agreement with gold labels overall, per gold class, per model, per suite and per run."""
     from saro.judges.agreement import agreement
 
-    groups = {key: [r.get(key, "-") for r in rows] for key in ("model", "suite")}
+    groups = {key: [r.get(key, "-") for r in rows] for key in ("model", "suite", "run")}
     return agreement([r["label"] for r in rows], [v["label"] for v in verdicts], groups)
