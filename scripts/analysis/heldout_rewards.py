@@ -25,16 +25,17 @@ def _config(run: Path, model: str) -> dict[str, Any]:
 
 
 def _held_out(cfg: dict[str, Any], tokenizer: Any) -> list[dict[str, Any]]:
-    from saro.train.data import hold_out, load_pairs
+    from saro.train.data import train_and_held
 
-    rows = load_pairs(
+    return train_and_held(
         cfg["train_files"],
+        cfg.get("eval_files") or [],
         tokenizer,
         max_length=cfg["max_length"],
         limit=cfg["max_train_samples"],
+        eval_fraction=cfg["eval_fraction"],
         seed=cfg["seed"],
-    )
-    return hold_out(rows, cfg["eval_fraction"], cfg["seed"])[1]
+    )[1]
 
 
 def _key(row: dict[str, Any]) -> tuple:

@@ -25,14 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from merge import OUT, gold_id  # noqa: E402
 
 from saro.judges.labels import answer_key, read_labels  # noqa: E402
+from saro.store import read_jsonl  # noqa: E402
 
 SHOWN = ("prompt", "reasoning", "answer", "forced")
-
-
-def _keys(path: Path) -> set[str]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    rows = (json.loads(line) for line in lines if line.strip())
-    return {answer_key(r["prompt"], r["answer"] or "") for r in rows}
 
 
 def main() -> None:
@@ -50,12 +45,9 @@ def main() -> None:
     )
     args = ap.parse_args()
     have = read_labels([args.gold]) if Path(args.gold).exists() else {}
-    seen = {key for path in args.reading for key in _keys(Path(path))}
+    seen = {answer_key(r["prompt"], r["answer"] or "") for p in args.reading for r in read_jsonl(p)}
     rows = []
-    for line in Path(args.candidates).read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in read_jsonl(args.candidates):
         key = answer_key(row["prompt"], row["answer"] or "")
         if key in have or key in seen:
             continue

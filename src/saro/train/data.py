@@ -291,3 +291,23 @@ def hold_out(
     train = [r for i, r in enumerate(rows) if i not in held_idx]
     held = [r for i, r in enumerate(rows) if i in held_idx]
     return train, held
+
+
+def train_and_held(
+    train_files: Iterable[str | Path],
+    eval_files: Iterable[str | Path],
+    tokenizer: Any,
+    *,
+    max_length: int | None,
+    limit: int | None,
+    eval_fraction: float,
+    seed: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A DPO stage's training and held-out pairs, tokenized: ``eval_files`` when given, else
+    :func:`hold_out` of the (capped) training pairs. The one split training uses, so a later
+    measurement on the held-out pairs (scripts/analysis/heldout_rewards.py) sees the same ones."""
+    rows = load_pairs(train_files, tokenizer, max_length=max_length, limit=limit, seed=seed)
+    eval_files = list(eval_files)
+    if eval_files:
+        return rows, load_pairs(eval_files, tokenizer, max_length=max_length)
+    return hold_out(rows, eval_fraction, seed)

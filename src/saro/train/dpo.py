@@ -32,7 +32,7 @@ from saro.train.common import (
     train_stage,
 )
 from saro.train.config import SaroDPOConfig
-from saro.train.data import hold_out, load_pairs, split_by_level
+from saro.train.data import split_by_level, train_and_held
 from saro.train.speed import SortedBatchesMixin
 
 
@@ -58,17 +58,15 @@ class PretokenizedDPOTrainer(SortedBatchesMixin, DPOTrainer):
 def _datasets(config: SaroDPOConfig, tokenizer: Any) -> tuple[Any, dict[str, Any] | None]:
     from datasets import Dataset
 
-    rows = load_pairs(
+    rows, held = train_and_held(
         config.train_files,
+        config.eval_files or [],
         tokenizer,
         max_length=config.max_length,
         limit=config.max_train_samples,
+        eval_fraction=config.eval_fraction,
         seed=config.seed,
     )
-    if config.eval_files:
-        held = load_pairs(config.eval_files, tokenizer, max_length=config.max_length)
-    else:
-        rows, held = hold_out(rows, config.eval_fraction, config.seed)
     return Dataset.from_list(rows), (split_by_level(held) or None)
 
 
