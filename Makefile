@@ -24,17 +24,20 @@ demo: $(STAMP)
 demo-seeds: $(STAMP)
 	$(BIN)/saro run --config configs/demo.yaml --out runs/demo-seeds --seeds 0,1,2
 
-# the larger CPU run docs/results.md publishes (~3 h; stages resume after a kill)
+# the larger CPU run docs/results.md publishes (just under 3 h; stages resume after a kill)
 CPU_FULL ?= runs/cpu-full
 cpu-full: $(STAMP)
 	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL)
 
-# issue 16's ablations, one seed each, after `make cpu-full` (~2.5 h; docs/results.md):
+# issue 16's ablations, one seed each, after `make cpu-full` (~3 h; docs/results.md):
+#  - SRPO on OP-COT only, from the same RW: added to the cpu-full run itself as a seventh arm
 #  - RW without the mid-course-correction traces (same size), then SRPO on it
 #  - RIT-D by Shortest Rejection Sampling on 4 samples per prompt from cpu-full's RW, against a
 #    random accepted sample (no SRS), each trained as RW: reasoning tokens and safety
 ABLATE_EVAL := --set 'eval.suites=[jailbreak,rephrase,harmful,overrefusal,recovery]'
 cpu-full-ablations: $(STAMP)
+	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL) \
+	  --set 'arms=[base,safety_sft,sft_dpo,direct_dpo,rw,saro,saro_op]'
 	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL)-nocorr \
 	  --set rit.corrections=false --set 'arms=[rw,saro]' $(ABLATE_EVAL)
 	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL)-srs \

@@ -118,6 +118,43 @@ def test_a_run_resumes_under_new_throughput_rates_which_only_change_estimates(
     assert saved["gen_tokens_per_s"] == faster.throughput.gen_tokens_per_s
 
 
+def test_a_finished_run_grows_by_the_arms_a_config_adds_and_cannot_shrink(tmp_path, monkeypatch):
+    calls = []
+
+    def stage(name, *, needs=None, summary=False):
+        def run(r: Run):
+            calls.append(name)
+            r.path(name).mkdir(parents=True, exist_ok=True)
+            r.path(name, "out.txt").write_text(name)
+
+        def skip(r: Run):
+            return f"{needs} not in arms" if needs not in r.cfg.arms else None
+
+        return Stage(
+            name, run, lambda r: (0, 0.0), name, writes=(f"{name}/out.txt",),
+            skip=skip if needs else None, summary=summary,
+        )  # fmt: skip
+
+    stages = (stage("rw", needs="rw"), stage("op", needs="saro_op"), stage("report", summary=True))
+    small = cfg()
+    small.arms = ["base", "rw"]
+    run_pipeline(small, tmp_path, stages=stages, echo=lambda s: None)
+    assert calls == ["rw", "report"]
+
+    grown = cfg()
+    grown.arms = ["base", "rw", "saro_op"]
+    lines = []
+    run_pipeline(grown, tmp_path, stages=stages, echo=lines.append)
+    assert calls == ["rw", "report", "op", "report"]  # the new arm's stage, then the summary
+    assert "[grow] arms added" in lines[0] and "saro_op" in lines[0]
+    assert json.loads((tmp_path / "run.json").read_text())["config"]["arms"] == grown.arms
+    run_pipeline(grown, tmp_path, stages=stages, echo=lambda s: None)
+    assert len(calls) == 4  # grown and finished: nothing reruns
+
+    with pytest.raises(SaroError, match="arms saro_op, which this config leaves out"):
+        run_pipeline(small, tmp_path, stages=stages, echo=lambda s: None)
+
+
 def test_real_stage_list_dry_run_covers_the_whole_chain(tmp_path, capsys):
     assert (
         main(["run", "--config", str(CONFIGS / "demo.yaml"), "--out", str(tmp_path), "--dry-run"])

@@ -38,18 +38,34 @@ class Run:
     def save_state(self, state: dict[str, Any]) -> None:
         write_json(self.path("run.json"), state)
 
-    def init_state(self) -> None:
+    def init_state(self) -> list[str]:
+        """Record the config, versions and wheels; return the arms this config adds to the run.
+
+        A run resumes under a config that differs only in the estimates (``throughput``) or
+        that adds arms (``arms`` a superset of the recorded one: the new arms' stages run, the
+        finished ones stay). Any other difference is refused.
+        """
         from saro.wheels import WHEELS
 
         state = self.state()
         resolved = redact(to_dict(self.cfg))
-        if state.get("config") is not None and _results_part(state["config"]) != _results_part(
-            resolved
-        ):
-            raise SaroError(
-                f"{self.dir} holds a run of a different config.",
-                "Use another --out, or delete the directory to start over.",
-            )
+        added: list[str] = []
+        if state.get("config") is not None:
+            before, now = _results_part(state["config"]), _results_part(resolved)
+            old_arms, new_arms = before.pop("arms", None) or [], now.pop("arms", None) or []
+            if before != now:
+                raise SaroError(
+                    f"{self.dir} holds a run of a different config.",
+                    "Use another --out, or delete the directory to start over.",
+                )
+            dropped = [a for a in old_arms if a not in new_arms]
+            if dropped:
+                raise SaroError(
+                    f"{self.dir} holds a run with arms {', '.join(dropped)}, which this config "
+                    "leaves out.",
+                    "Add them back to `arms` (a run can grow, not shrink), or use another --out.",
+                )
+            added = [a for a in new_arms if a not in old_arms]
         state.setdefault("stages", {})
         state.update(
             config=resolved,
@@ -59,6 +75,7 @@ class Run:
             wheels={w.dist: {"version": w.version, "sha256": w.sha256} for w in WHEELS.values()},
         )
         self.save_state(state)
+        return added
 
     def mark(self, stage: str, status: str, seconds: float, **extra: Any) -> None:
         state = self.state()

@@ -30,11 +30,14 @@ def missing_outputs(run: Run, stage: Stage) -> list[str]:
 
 
 def finished(run: Run, stage: Stage) -> bool:
-    """Marked done and every declared output still there (a skipped eval declares none)."""
+    """Marked done and every declared output still there; a stage recorded as left out stays
+    finished while the config still leaves it out (a run that gains arms runs their stages)."""
     entry = run.state().get("stages", {}).get(stage.name, {})
     if entry.get("status") != "done":
         return False
-    return bool(entry.get("skipped")) or not missing_outputs(run, stage)
+    if entry.get("skipped"):  # left out then; still left out under this config?
+        return bool(stage.skip and stage.skip(run))
+    return not missing_outputs(run, stage)
 
 
 def check_inputs(run: Run, stage: Stage, stages: tuple[Stage, ...]) -> None:
@@ -112,9 +115,13 @@ def run_pipeline(
             f"DPO x{t.dpo_cost_factor}, generation {t.gen_tokens_per_s:,.0f} tokens/s)."
         )
         return run
-    run.init_state()
-    # --only and --from rerun their stages even when done; --from also reruns everything after
+    added = run.init_state()
+    # --only and --from rerun their stages even when done; --from also reruns everything after;
+    # arms added to a finished run rerun the stages that summarise every arm
     forced = set(only or []) | ({s.name for s in chosen} if start else set())
+    if added:
+        echo(f"[grow] arms added to {out}: {', '.join(added)}")
+        forced |= {s.name for s in chosen if s.summary}
     for s in chosen:
         if finished(run, s) and s.name not in forced:
             echo(f"[skip] {s.name}: done")

@@ -42,6 +42,7 @@ class Stage:
         skip: ``skip(run) -> reason or None``: why this run leaves the stage out (an arm not
             in the config's ``arms``); the runner then records it as skipped without
             checking its inputs.
+        summary: It summarises every arm (analysis, report): rerun when a run gains arms.
     """
 
     name: str
@@ -51,6 +52,7 @@ class Stage:
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
     skip: Callable[[Run], str | None] | None = None
+    summary: bool = False
 
 
 def model_files(key: str) -> tuple[str, ...]:
@@ -288,7 +290,8 @@ STAGES: tuple[Stage, ...] = (
     _train_stage("sft_dpo", est.train("sft_dpo", 180, est.n_rit, dpo=True)),
     *(_eval_stage(a) for a in ROSTER),
     Stage("analyze", _analyze, est.zero,
-          "embeddings, DPO curves, reflection, cost -> analysis/", writes=("analysis/index.json",)),
+          "embeddings, DPO curves, reflection, cost -> analysis/", writes=("analysis/index.json",),
+          summary=True),
     Stage("report", _report, est.zero, "report.md + report.html",
-          writes=("report.md", "report.html")),
+          writes=("report.md", "report.html"), summary=True),
 )  # fmt: skip
