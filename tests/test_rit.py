@@ -310,7 +310,15 @@ def test_srs_on_real_samples_keeps_the_models_shortest_accepted_or_the_seed_trac
         select="first",
         tokenizer=None,
     )
-    card = build_rit(cfg, tmp_path / "out", progress=False, engine=MockEngine(script))
+    asked = []  # --no-progress reaches the engine: no generation bar in a quiet run's log
+
+    class Quiet(MockEngine):
+        def generate(self, *args, **kwargs):
+            asked.append(kwargs.get("progress", True))
+            return super().generate(*args, **kwargs)
+
+    card = build_rit(cfg, tmp_path / "out", progress=False, engine=Quiet(script))
+    assert asked == [False]
     rows = {
         r["messages"][0]["content"]: r
         for r in map(json.loads, (tmp_path / "out" / "rit.jsonl").read_text().splitlines())

@@ -94,7 +94,9 @@ def build_rit(
             from saro.engines.factory import build_engine
 
             engine = engine or build_engine("hf", cfg.teacher.model)
-            sampler = seeded_model_sampler(engine, traces, cfg.teacher, cfg.seed, count)
+            sampler = seeded_model_sampler(
+                engine, traces, cfg.teacher, cfg.seed, count, progress=progress
+            )
             teacher_name = (
                 f"{engine.identity()} prefilled with each seed trace's first step "
                 "(the seed trace where no sample passes)"
@@ -107,7 +109,7 @@ def build_rit(
         if cfg.teacher.engine == "openai":
             options = {"base_url": cfg.teacher.base_url, "api_key_env": cfg.teacher.api_key_env}
         engine = engine or build_engine(cfg.teacher.engine, cfg.teacher.model, **options)
-        sampler = engine_sampler(engine, policy, cfg.teacher, cfg.seed, count)
+        sampler = engine_sampler(engine, policy, cfg.teacher, cfg.seed, count, progress=progress)
         teacher_name = engine.identity()
     if cfg.limit_per_kind:
         seed_run = cfg.teacher.engine == "seed"

@@ -156,7 +156,13 @@ def seed_sampler(traces_by_id: dict[str, Any], count: Any) -> Any:
 
 
 def seeded_model_sampler(
-    engine: BaseEngine, traces_by_id: dict[str, Any], cfg: TeacherConfig, seed: int, count: Any
+    engine: BaseEngine,
+    traces_by_id: dict[str, Any],
+    cfg: TeacherConfig,
+    seed: int,
+    count: Any,
+    *,
+    progress: bool = True,
 ) -> Any:
     """``k`` samples per prompt from a warmed-up model, prefilled with the seed trace's first
     step (round 0 only; the seed trace is the fallback, see :func:`with_seed_fallback`)."""
@@ -168,7 +174,12 @@ def seeded_model_sampler(
         openings = [join_prefix(traces_by_id[p.id].steps[:1]) + "\n\n" for p in prompts]
         reqs = [ChatRequest.user(p.text, prefill=o) for p, o in zip(prompts, openings, strict=True)]
         outs = engine.generate(
-            reqs, n=k, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens, seed=seed
+            reqs,
+            n=k,
+            temperature=cfg.temperature,
+            max_new_tokens=cfg.max_new_tokens,
+            seed=seed,
+            progress=progress,
         )
         return [
             [Candidate(p, o + c.text, count(o + c.text), engine.identity()) for c in comps]
@@ -190,7 +201,13 @@ def with_seed_fallback(
 
 
 def engine_sampler(
-    engine: BaseEngine, policy: Any, cfg: TeacherConfig, seed: int, count: Any
+    engine: BaseEngine,
+    policy: Any,
+    cfg: TeacherConfig,
+    seed: int,
+    count: Any,
+    *,
+    progress: bool = True,
 ) -> Any:
     """A sampler backed by a teacher engine (samples cached per round)."""
 
@@ -204,6 +221,7 @@ def engine_sampler(
             temperature=cfg.temperature,
             max_new_tokens=cfg.max_new_tokens,
             seed=seed + 1000 * rnd,
+            progress=progress,
         )
         return [
             [
