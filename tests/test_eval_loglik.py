@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from saro.engines import GenerationCache, make_engine  # noqa: E402
-from saro.engines.hf_loglik import encode_pair, loglikelihood  # noqa: E402
+from saro.engines.hf_loglik import encode_pair, loglikelihood, tail_logprobs  # noqa: E402
 from saro.evaluate import evaluate  # noqa: E402
 from saro.evaluate.loglik import mc_requests, score_multiple_choice  # noqa: E402
 from saro.records import Prompt  # noqa: E402
@@ -44,6 +44,22 @@ def test_batched_loglik_equals_unpadded_reference(tiny_engine, budget):
     got = loglikelihood(tiny_engine, contexts, continuations, max_batch_tokens=budget)
     want = [reference(tiny_engine, c, k) for c, k in PAIRS]
     assert got == pytest.approx(want, abs=1e-4)
+
+
+def test_the_ids_core_scores_each_rows_tail_whatever_its_batch(tiny_engine):
+    """``tail_logprobs`` (the core, also scoring DPO pairs from token ids): the last ``n`` tokens
+    of each row, the same alone or batched with longer and shorter rows; ``n = 0`` scores 0."""
+    tok = tiny_engine.tokenizer
+    rows = [(tok(c + k, add_special_tokens=False).input_ids, 3) for c, k in PAIRS]
+    rows.append((rows[0][0], 0))
+    alone = [tail_logprobs(tiny_engine.model, [r])[0] for r in rows]
+    together = tail_logprobs(tiny_engine.model, rows, max_batch_tokens=4096)
+    assert together == pytest.approx(alone, abs=1e-4) and together[-1] == 0.0
+    ids = rows[0][0]
+    with torch.no_grad():
+        logp = torch.log_softmax(tiny_engine.model(torch.tensor([ids])).logits[0].float(), -1)
+    by_hand = sum(logp[j - 1, ids[j]].item() for j in range(len(ids) - 3, len(ids)))
+    assert alone[0] == pytest.approx(by_hand, abs=1e-4)
 
 
 def test_context_and_continuation_split_like_lm_eval(tiny_engine):

@@ -42,15 +42,11 @@ def _key(row: dict[str, Any]) -> tuple:
     return tuple(row["prompt_ids"]), tuple(row["chosen_ids"]), tuple(row["rejected_ids"])
 
 
-def _logp(model: Any, prompt: list[int], completion: list[int], max_length: int) -> float:
-    import torch
-
+def _row(prompt: list[int], completion: list[int], max_length: int) -> tuple[list[int], int]:
+    """The pair side as TRL scores it: prompt + completion cut to ``max_length`` from the end,
+    and how many of its last tokens are the completion's (:func:`tail_logprobs`'s row)."""
     ids = (prompt + completion)[:max_length]
-    n_prompt = min(len(prompt), len(ids) - 1)
-    with torch.no_grad():
-        logits = model(torch.tensor([ids])).logits[0, :-1].float()
-    logps = torch.log_softmax(logits, -1).gather(1, torch.tensor(ids[1:])[:, None])[:, 0]
-    return float(logps[n_prompt - 1 :].sum())
+    return ids, len(ids) - min(len(prompt), len(ids) - 1)
 
 
 def main() -> None:
@@ -61,6 +57,7 @@ def main() -> None:
 
     from transformers import AutoModelForCausalLM
 
+    from saro.engines.hf_loglik import tail_logprobs
     from saro.train.common import load_tokenizer
 
     configs = {m: _config(args.run, m) for m in args.models}
@@ -79,15 +76,19 @@ def main() -> None:
     out: dict[str, Any] = {"run": str(args.run), "common_pairs": len(common), "models": {}}
     for m, cfg in configs.items():
         policy, ref = model(str(args.run / "models" / m)), model(cfg["model_name_or_path"])
-        correct: dict[tuple, bool] = {}
-        for k in set(held[m]) | common:
-            r = pairs[k]
-            margin = 0.0
-            for side, sign in (("chosen_ids", 1), ("rejected_ids", -1)):
-                lp = _logp(policy, r["prompt_ids"], r[side], cfg["max_length"])
-                lr = _logp(ref, r["prompt_ids"], r[side], cfg["max_length"])
-                margin += sign * cfg.get("beta", 0.1) * (lp - lr)
-            correct[k] = margin > 0
+        keys = sorted(set(held[m]) | common)
+        rows = [
+            _row(pairs[k]["prompt_ids"], pairs[k][side], cfg["max_length"])
+            for k in keys
+            for side in ("chosen_ids", "rejected_ids")
+        ]
+        pad = tokenizer.pad_token_id or 0
+        lp, lr = (tail_logprobs(x, rows, pad_id=pad) for x in (policy, ref))
+        beta = cfg.get("beta", 0.1)
+        correct = {  # DPO's implicit reward margin: beta * (chosen - rejected) log-ratios
+            k: beta * ((lp[2 * i] - lr[2 * i]) - (lp[2 * i + 1] - lr[2 * i + 1])) > 0
+            for i, k in enumerate(keys)
+        }
         res = {}
         for name, keys in (("own", set(held[m])), ("common", common)):
             for level in ("outcome", "process"):

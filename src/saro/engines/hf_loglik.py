@@ -62,41 +62,67 @@ def loglikelihood(
     Returns:
         One float per pair, in input order.
     """
-    import torch
-    from tqdm.auto import tqdm
-
     if len(contexts) != len(continuations):
         raise ValueError("contexts and continuations differ in length")
     tok, model = engine.tokenizer, engine.model
     limit = int(getattr(model.config, "max_position_embeddings", 0) or 0) or None
-    items = []
-    for i, (ctx, cont) in enumerate(zip(contexts, continuations, strict=True)):
+    rows = []
+    for ctx, cont in zip(contexts, continuations, strict=True):
         c_ids, k_ids = encode_pair(tok, ctx, cont)
         ids = c_ids + k_ids
         if limit and len(ids) > limit:  # keep the end: the continuation and the nearest context
             ids = ids[-limit:]
-        items.append((i, ids, min(len(k_ids), len(ids) - 1)))
-    items.sort(key=lambda it: -len(it[1]))
-    out = [0.0] * len(items)
+        rows.append((ids, min(len(k_ids), len(ids) - 1)))
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    return tail_logprobs(
+        model, rows, pad_id=pad, device=engine.device, max_batch_tokens=max_batch_tokens,
+        progress=progress, desc=desc,
+    )  # fmt: skip
+
+
+def tail_logprobs(
+    model: Any,
+    rows: Sequence[tuple[list[int], int]],
+    *,
+    pad_id: int = 0,
+    device: Any = "cpu",
+    max_batch_tokens: int = 4096,
+    progress: bool = False,
+    desc: str = "loglik",
+) -> list[float]:
+    """Summed log-probability of the last ``n`` tokens of each row ``(ids, n)`` given the ones
+    before: the core of :func:`loglikelihood`, from token ids (also used to score DPO pairs,
+    scripts/analysis/heldout_rewards.py).
+
+    Rows are sorted by length and batched under ``max_batch_tokens``, left-padded so every
+    scored tail ends at the last position, and only the last ``n + 1`` positions are projected
+    onto the vocabulary. Returns one float per row, in input order (0.0 where ``n`` is 0).
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    items = sorted(
+        ((i, list(ids), n) for i, (ids, n) in enumerate(rows)), key=lambda it: -len(it[1])
+    )
+    out = [0.0] * len(items)
     bar = tqdm(total=len(items), disable=not progress, desc=desc, unit="opt")
     start = 0
     with torch.inference_mode():
         while start < len(items):
             width = len(items[start][1])  # longest first, so the first row sets the width
-            rows = max(1, max_batch_tokens // max(width, 1))
-            batch = items[start : start + rows]
+            per_batch = max(1, max_batch_tokens // max(width, 1))
+            batch = items[start : start + per_batch]
             start += len(batch)
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
             mask = torch.zeros((len(batch), width), dtype=torch.long)
             for r, (_, seq, _) in enumerate(batch):
                 ids[r, width - len(seq) :] = torch.tensor(seq)
                 mask[r, width - len(seq) :] = 1
             keep = max(n for _, _, n in batch) + 1
             logits = model(
-                input_ids=ids.to(engine.device),
-                attention_mask=mask.to(engine.device),
-                position_ids=(mask.cumsum(1) - 1).clamp(min=0).to(engine.device),
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                position_ids=(mask.cumsum(1) - 1).clamp(min=0).to(device),
                 logits_to_keep=keep,
             ).logits.float()
             logp = torch.log_softmax(logits[:, :-1], dim=-1)  # position j predicts token j+1
