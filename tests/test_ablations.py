@@ -31,7 +31,8 @@ def make_run(path: Path, hits: set[int], *, split_seed: int = 0, card: dict | No
 def two_runs(tmp_path):
     """The full run's RW succumbs to jailbreaks 0-7; the ablation's RW to jailbreak 0 only."""
     srs = {"sampled": 40, "accepted": 10, "mean_kept_tokens": 150.0,
-           "mean_accepted_tokens": 200.0, "srs_token_saving": 0.25}  # fmt: skip
+           "mean_accepted_tokens": 200.0, "srs_token_saving": 0.25,
+           "kept_token_saving": 0.0}  # a random accepted sample kept: no SRS  # fmt: skip
     full = make_run(tmp_path / "full", set(range(8)))
     ablated = make_run(tmp_path / "ablated", {0}, card={"srs": srs, "offline_stand_in": False})
     return full, ablated
@@ -65,6 +66,7 @@ def test_the_markdown_shows_rates_tokens_and_srs_from_model_samples_only(two_run
     md = markdown(result)
     assert "| RW | 66.7 (8/12) |" in md and "1,234" in md
     assert "- X: 10 of 40 samples accepted (25.0%)" in md and "150 tokens" in md
+    assert "kept 0.0% shorter; the shortest accepted 25.0% shorter" in md
     assert "- RW:" not in md
 
 

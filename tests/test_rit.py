@@ -138,6 +138,7 @@ def test_srs_keeps_the_shortest_accepted_and_skips_all_rejected(tmp_path, teache
     assert stats["sampled"] == 4 * len(harmful) + 8 * hopeless
     short, long_ = len(SAFE_SHORT.split()), len(SAFE_LONG.split())  # tokenizer=None: words
     assert stats["srs_token_saving"] == pytest.approx(1 - short / ((short + long_) / 2))
+    assert stats["kept_token_saving"] == stats["srs_token_saving"]  # SRS kept the shortest
     benign = [r for r in rows if r["kind"] == "benign"]
     assert benign and all(r["messages"][1]["content"] == HELPFUL for r in benign)
 
@@ -338,7 +339,11 @@ def test_srs_on_real_samples_keeps_the_models_shortest_accepted_or_the_seed_trac
     ]
     expected = 1 - sum(s for s, _ in lengths) / sum((s + 2 * lo) / 3 for s, lo in lengths)
     assert srs["srs_token_saving"] == pytest.approx(expected) and not card["offline_stand_in"]
-    assert "kept their seed trace" in (tmp_path / "out" / "card.md").read_text()
+    assert srs["with_choice"] == 3 and srs["srs_token_saving_with_choice"] == pytest.approx(
+        expected
+    )
+    md = (tmp_path / "out" / "card.md").read_text()
+    assert "kept their seed trace" in md and "3 prompts had two or more accepted samples" in md
 
 
 def test_the_no_reflection_ablation_leaves_every_correction_out_at_the_same_size(
@@ -358,10 +363,20 @@ def test_the_no_srs_ablation_keeps_a_random_accepted_candidate(tmp_path, teacher
     """keep: random: the same acceptance, no length preference (seeded)."""
     cfg, engine = teacher_setup
     cfg.teacher.keep = "random"
-    build_rit(cfg, tmp_path / "out", progress=False, engine=engine)
+    card = build_rit(cfg, tmp_path / "out", progress=False, engine=engine)
     rows = [json.loads(x) for x in (tmp_path / "out" / "rit.jsonl").read_text().splitlines()]
-    kept = {r["messages"][1]["content"] for r in rows if r["kind"] == "harmful"}
-    assert kept == {SAFE_SHORT, SAFE_LONG}  # both accepted ones are kept somewhere
+    harmful = [r["messages"][1]["content"] for r in rows if r["kind"] == "harmful"]
+    assert set(harmful) == {SAFE_SHORT, SAFE_LONG}  # both accepted ones are kept somewhere
+    # the card still says what SRS would have saved, and what the kept ones saved (less)
+    stats = card["srs_per_kind"]["harmful"]
+    short, long_ = len(SAFE_SHORT.split()), len(SAFE_LONG.split())
+    assert stats["srs_token_saving"] == pytest.approx(1 - short / ((short + long_) / 2))
+    kept_mean = sum(len(h.split()) for h in harmful) / len(harmful)
+    assert stats["kept_token_saving"] == pytest.approx(1 - kept_mean / ((short + long_) / 2))
+    assert stats["kept_token_saving"] < stats["srs_token_saving"]
+    assert stats["with_choice"] == len(harmful)  # two accepted per prompt: a choice each time
+    md = (tmp_path / "out" / "card.md").read_text()
+    assert "Kept a random accepted sample (no SRS)" in md and "would have saved" in md
     cfg.teacher.keep = "longest"
     with pytest.raises(SaroError, match="Unknown teacher.keep 'longest'"):
         build_rit(cfg, tmp_path / "x", progress=False, engine=engine)

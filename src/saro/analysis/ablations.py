@@ -172,11 +172,14 @@ def markdown(result: dict[str, Any]) -> str:
         lines += ["", "RIT-D built from model samples (the run's rit/card.json):", ""]
         for x, s in srs.items():
             rate = s["accepted"] / s["sampled"] if s.get("sampled") else 0.0
+            kept = s.get("kept_token_saving")  # cards before session 10: SRS kept the shortest
+            kept = (s["srs_token_saving"] or 0) if kept is None else kept
             lines.append(
                 f"- {x}: {s['accepted']} of {s['sampled']} samples accepted ({100 * rate:.1f}%); "
                 f"the kept traces average {s['mean_kept_tokens'] or 0:.0f} tokens, the accepted "
                 f"samples {s['mean_accepted_tokens'] or 0:.0f} (kept "
-                f"{100 * (s['srs_token_saving'] or 0):.1f}% shorter)."
+                f"{100 * kept:.1f}% shorter; "
+                f"the shortest accepted {100 * (s['srs_token_saving'] or 0):.1f}% shorter)."
             )
     lines += ["", f"Paired tests (exact McNemar, Holm over m = {result['comparisons']}):", ""]
     lines += [f"- {s}" for s in result["sentences"]] or ["- none"]

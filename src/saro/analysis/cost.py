@@ -55,7 +55,8 @@ def srs_saving(run: Path) -> dict[str, Any]:
     srs = card.get("srs") if isinstance(card.get("srs"), dict) else None
     if not srs:
         return {"unavailable": "no rit/card.json with SRS statistics"}
-    keys = ("sampled", "accepted", "mean_kept_tokens", "mean_accepted_tokens", "srs_token_saving")
+    keys = ("sampled", "accepted", "mean_kept_tokens", "mean_accepted_tokens", "srs_token_saving",
+            "kept_token_saving", "with_choice", "srs_token_saving_with_choice")  # fmt: skip
     return {
         **{k: srs.get(k) for k in keys},
         "offline_stand_in": bool(card.get("offline_stand_in")),

@@ -253,6 +253,30 @@ STAND_IN = (
 )
 
 
+def srs_sentence(srs: dict[str, Any], keep: str) -> str:
+    """What selecting among the accepted samples saved (or, keeping a random one, gave up)."""
+    if "kept_token_saving" not in srs:  # a card written before session 10
+        return (
+            f"Keeping the shortest accepted trace saved {srs['srs_token_saving']:.1%} tokens "
+            "over the mean accepted length, on the prompts with one."
+        )
+    with_choice = (
+        f"{srs['with_choice']} prompts had two or more accepted samples to choose from "
+        f"(saving {srs['srs_token_saving_with_choice']:.1%} on them)"
+    )
+    if keep == "random":
+        return (
+            f"Kept a random accepted sample (no SRS): {srs['kept_token_saving']:.1%} shorter than "
+            f"the mean accepted length; the shortest would have saved "
+            f"{srs['srs_token_saving']:.1%}, on the prompts with one; {with_choice}."
+        )
+    return (
+        f"Keeping the shortest accepted sample saved {srs['srs_token_saving']:.1%} tokens over "
+        f"the mean accepted length (a random accepted candidate), on the prompts with one; "
+        f"{with_choice}."
+    )
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     srs = card["srs"]
     lines = ["# RIT-D dataset card", ""]
@@ -284,9 +308,8 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"Shortest Rejection Sampling: {srs['sampled']} samples, {srs['accepted']} "
         f"accepted ({srs['acceptance_rate']:.1%}), {srs['skipped']} prompts skipped, "
-        f"{srs.get('fallback', 0)} kept their seed trace because no sample passed; keeping the "
-        f"shortest accepted trace saved {srs['srs_token_saving']:.1%} tokens over the mean "
-        "accepted length (a random accepted candidate), on the prompts with one.",
+        f"{srs.get('fallback', 0)} kept their seed trace because no sample passed. "
+        + srs_sentence(srs, card["config"]["teacher"].get("keep", "shortest")),
         "",
         "Rejections: "
         + (", ".join(f"{k}: {v}" for k, v in srs["reasons"].items() if k != "ok") or "none"),

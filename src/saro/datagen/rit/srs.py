@@ -235,14 +235,24 @@ def engine_sampler(
 
 
 def srs_stats(results: list[SrsResult]) -> dict[str, Any]:
-    """Totals and the saving of keeping the shortest accepted trace over the mean accepted one
-    (the expected length of a random accepted candidate), over the prompts with an accepted
-    sample (a seed fallback has none: counted apart)."""
+    """Totals and what Shortest Rejection Sampling saves on these samples, over the prompts with
+    an accepted sample (a seed fallback has none: counted apart).
+
+    ``srs_token_saving`` is the shortest accepted sample's length against the mean accepted one
+    (the expected length of a random accepted candidate), whichever was kept, so a
+    ``keep: random`` build reports the saving it gave up; ``kept_token_saving`` is the same for
+    the samples actually kept (SRS: equal; random: about 0). Only prompts with two or more
+    accepted samples give SRS a choice: ``with_choice`` counts them and
+    ``srs_token_saving_with_choice`` is the saving on them alone.
+    """
     kept = [r for r in results if r.kept is not None]
     chosen = [r for r in kept if r.accepted_tokens]
-    shortest = [r.kept.tokens for r in chosen]
-    mean_acc = [statistics.fmean(r.accepted_tokens) for r in chosen]
-    saving = 1 - sum(shortest) / sum(mean_acc) if mean_acc and sum(mean_acc) else 0.0
+    choice = [r for r in chosen if len(r.accepted_tokens) > 1]
+
+    def saving(rs: list[SrsResult], length: Any) -> float:
+        mean_acc = sum(statistics.fmean(r.accepted_tokens) for r in rs)
+        return 1 - sum(length(r) for r in rs) / mean_acc if rs and mean_acc else 0.0
+
     reasons: Counter = Counter()
     for r in results:
         reasons.update(r.reasons)
@@ -256,9 +266,17 @@ def srs_stats(results: list[SrsResult]) -> dict[str, Any]:
         "acceptance_rate": (
             sum(r.n_accepted for r in results) / max(1, sum(r.n_sampled for r in results))
         ),
-        "mean_kept_tokens": statistics.fmean(shortest) if shortest else 0.0,
-        "mean_accepted_tokens": statistics.fmean(mean_acc) if mean_acc else 0.0,
-        "srs_token_saving": saving,
+        "mean_kept_tokens": statistics.fmean(r.kept.tokens for r in chosen) if chosen else 0.0,
+        "mean_shortest_tokens": (
+            statistics.fmean(min(r.accepted_tokens) for r in chosen) if chosen else 0.0
+        ),
+        "mean_accepted_tokens": (
+            statistics.fmean(statistics.fmean(r.accepted_tokens) for r in chosen) if chosen else 0.0
+        ),
+        "srs_token_saving": saving(chosen, lambda r: min(r.accepted_tokens)),
+        "kept_token_saving": saving(chosen, lambda r: r.kept.tokens),
+        "with_choice": len(choice),
+        "srs_token_saving_with_choice": saving(choice, lambda r: min(r.accepted_tokens)),
         "reasons": dict(reasons),
     }
 
