@@ -345,6 +345,18 @@ def test_srs_on_real_samples_keeps_the_models_shortest_accepted_or_the_seed_trac
     md = (tmp_path / "out" / "card.md").read_text()
     assert "kept their seed trace" in md and "3 prompts had two or more accepted samples" in md
 
+    class Strict(Acceptor):  # the seed trace of the hopeless prompt fails the acceptor too
+        def check(self, items):
+            return [
+                (False, "seed trace rejected") if it["response"] == traces[0].response() else v
+                for it, v in zip(items, super().check(items), strict=True)
+            ]
+
+    card = build_rit(
+        cfg, tmp_path / "strict", progress=False, engine=Quiet(script), acceptor=Strict(IDS)
+    )
+    assert card["rows"] == 3 and card["srs"]["skipped"] == 1 and card["srs"]["fallback"] == 0
+
 
 def test_the_no_reflection_ablation_leaves_every_correction_out_at_the_same_size(
     tmp_path, monkeypatch

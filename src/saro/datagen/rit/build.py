@@ -136,7 +136,7 @@ def build_rit(
         seed=cfg.seed,
     )
     if cfg.teacher.engine == "seed" and cfg.teacher.model:
-        results = with_seed_fallback(results, traces, count)
+        results = with_seed_fallback(results, traces, count, acceptor)
     rows, plain = rit_rows(results)
     write_jsonl(out / "rit.jsonl", rows)
     write_jsonl(out / "safety_sft.jsonl", plain)

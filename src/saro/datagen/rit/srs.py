@@ -190,12 +190,26 @@ def seeded_model_sampler(
 
 
 def with_seed_fallback(
-    results: list[SrsResult], traces_by_id: dict[str, Any], count: Any
+    results: list[SrsResult], traces_by_id: dict[str, Any], count: Any, acceptor: Acceptor
 ) -> list[SrsResult]:
-    """Keep the seed trace for every prompt none of whose samples was accepted."""
-    for r in results:
-        if r.kept is None and r.prompt.id in traces_by_id:
-            resp = traces_by_id[r.prompt.id].response()
+    """Keep the seed trace for every prompt none of whose samples was accepted, when the seed
+    trace itself passes the same acceptor (as a seed-only build requires); a prompt whose seed
+    trace fails too stays skipped."""
+    todo = [r for r in results if r.kept is None and r.prompt.id in traces_by_id]
+    responses = [traces_by_id[r.prompt.id].response() for r in todo]
+    verdicts = acceptor.check(
+        [
+            {
+                "kind": r.prompt.kind,
+                "prompt": r.prompt.text,
+                "response": resp,
+                "reference": r.prompt.reference,
+            }
+            for r, resp in zip(todo, responses, strict=True)
+        ]  # fmt: skip
+    )
+    for r, resp, (ok, _) in zip(todo, responses, verdicts, strict=True):
+        if ok:
             r.kept = Candidate(r.prompt, resp, count(resp), "seed-fallback")
     return results
 
