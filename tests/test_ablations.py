@@ -99,3 +99,15 @@ def test_the_script_writes_json_and_markdown(two_runs, tmp_path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert bad.returncode == 2 and "LABEL=RUN:MODEL" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_repeated_labels_and_pairs_with_no_common_prompt_are_not_tests(two_runs, tmp_path):
+    full, ablated = two_runs
+    with pytest.raises(SaroError, match="share the label 'A'"):
+        compare([Entry("A", full, "rw"), Entry("A", ablated, "rw")], [])
+    # a run evaluated on other prompt ids shares none with the full run: no test is counted
+    elsewhere = make_run(tmp_path / "elsewhere", {0})
+    for f in (elsewhere / "eval" / "rw" / "samples").glob("*.jsonl"):
+        f.write_text(f.read_text().replace('"id": "', '"id": "other-'))
+    result = compare([Entry("A", full, "rw"), Entry("B", elsewhere, "rw")], [("A", "B")])
+    assert result["tests"] == [] and result["comparisons"] == 0

@@ -60,6 +60,9 @@ def test_the_ids_core_scores_each_rows_tail_whatever_its_batch(tiny_engine):
         logp = torch.log_softmax(tiny_engine.model(torch.tensor([ids])).logits[0].float(), -1)
     by_hand = sum(logp[j - 1, ids[j]].item() for j in range(len(ids) - 3, len(ids)))
     assert alone[0] == pytest.approx(by_hand, abs=1e-4)
+    # the first token has no prediction: asking for every token scores all but the first
+    every, but_first = tail_logprobs(tiny_engine.model, [(ids, len(ids)), (ids, len(ids) - 1)])
+    assert every == pytest.approx(but_first, abs=1e-5)
 
 
 def test_context_and_continuation_split_like_lm_eval(tiny_engine):

@@ -119,10 +119,13 @@ def test_a_run_resumes_under_new_throughput_rates_which_only_change_estimates(
 
 
 def test_a_finished_run_grows_by_the_arms_a_config_adds_and_cannot_shrink(tmp_path, monkeypatch):
-    calls = []
+    calls, kill = [], set()
 
     def stage(name, *, needs=None, summary=False):
         def run(r: Run):
+            if name in kill:
+                kill.discard(name)
+                raise KeyboardInterrupt  # killed in the new arm's stage
             calls.append(name)
             r.path(name).mkdir(parents=True, exist_ok=True)
             r.path(name, "out.txt").write_text(name)
@@ -140,13 +143,21 @@ def test_a_finished_run_grows_by_the_arms_a_config_adds_and_cannot_shrink(tmp_pa
     small.arms = ["base", "rw"]
     run_pipeline(small, tmp_path, stages=stages, echo=lambda s: None)
     assert calls == ["rw", "report"]
+    state = json.loads((tmp_path / "run.json").read_text())
+    assert state["stages"]["report"]["arms"] == ["base", "rw"]  # the arms it summarised
+    del state["stages"]["report"]["arms"]  # as a run made before runs could grow records it
+    (tmp_path / "run.json").write_text(json.dumps(state))
 
     grown = cfg()
     grown.arms = ["base", "rw", "saro_op"]
     lines = []
-    run_pipeline(grown, tmp_path, stages=stages, echo=lines.append)
-    assert calls == ["rw", "report", "op", "report"]  # the new arm's stage, then the summary
+    kill.add("op")
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(grown, tmp_path, stages=stages, echo=lines.append)
     assert "[grow] arms added" in lines[0] and "saro_op" in lines[0]
+    # resumed after the kill: the run.json already lists the new arm, the report still reruns
+    run_pipeline(grown, tmp_path, stages=stages, echo=lambda s: None)
+    assert calls == ["rw", "report", "op", "report"]  # the new arm's stage, then the summary
     assert json.loads((tmp_path / "run.json").read_text())["config"]["arms"] == grown.arms
     run_pipeline(grown, tmp_path, stages=stages, echo=lambda s: None)
     assert len(calls) == 4  # grown and finished: nothing reruns

@@ -77,6 +77,12 @@ def compare(
 ) -> dict[str, Any]:
     """The table and the paired tests of ``pairs`` (labels) over ``entries``; see the module."""
     by_label = {e.label: e for e in entries}
+    if len(by_label) < len(entries):
+        twice = sorted({e.label for e in entries if [x.label for x in entries].count(e.label) > 1})
+        raise SaroError(
+            f"Two entries share the label {', '.join(map(repr, twice))}.",
+            "Give every entry its own label.",
+        )
     for a, b in pairs:
         for label in (a, b):
             if label not in by_label:
@@ -113,8 +119,9 @@ def compare(
     for a, b in pairs:
         for h in HEADLINES:
             x, y = scored[(a, h.key)], scored[(b, h.key)]
-            if x and y:
-                tests.append({"left": a, "right": b, "metric": h.key, **paired_counts(x, y)})
+            counts = paired_counts(x, y)
+            if counts["n_pairs"]:  # no prompt scored by both: no test (and no weight in Holm)
+                tests.append({"left": a, "right": b, "metric": h.key, **counts})
     for t, adj in zip(tests, holm([t["p"] for t in tests]), strict=True):
         t["p_holm"] = adj
     result = {
@@ -172,14 +179,18 @@ def markdown(result: dict[str, Any]) -> str:
         lines += ["", "RIT-D built from model samples (the run's rit/card.json):", ""]
         for x, s in srs.items():
             rate = s["accepted"] / s["sampled"] if s.get("sampled") else 0.0
-            kept = s.get("kept_token_saving")  # cards before session 10: SRS kept the shortest
-            kept = (s["srs_token_saving"] or 0) if kept is None else kept
+            kept, shortest = s.get("kept_token_saving"), s["srs_token_saving"] or 0
+            if kept is None:  # a card before session 10: its saving is the kept samples'
+                kept, shortest = shortest, (shortest if s.get("keep") != "random" else None)
             lines.append(
                 f"- {x}: {s['accepted']} of {s['sampled']} samples accepted ({100 * rate:.1f}%); "
                 f"the kept traces average {s['mean_kept_tokens'] or 0:.0f} tokens, the accepted "
-                f"samples {s['mean_accepted_tokens'] or 0:.0f} (kept "
-                f"{100 * kept:.1f}% shorter; "
-                f"the shortest accepted {100 * (s['srs_token_saving'] or 0):.1f}% shorter)."
+                f"samples {s['mean_accepted_tokens'] or 0:.0f} (kept {100 * kept:.1f}% shorter; "
+                + (
+                    "the shortest accepted not recorded)."
+                    if shortest is None
+                    else f"the shortest accepted {100 * shortest:.1f}% shorter)."
+                )
             )
     lines += ["", f"Paired tests (exact McNemar, Holm over m = {result['comparisons']}):", ""]
     lines += [f"- {s}" for s in result["sentences"]] or ["- none"]

@@ -60,6 +60,7 @@ def srs_saving(run: Path) -> dict[str, Any]:
     return {
         **{k: srs.get(k) for k in keys},
         "offline_stand_in": bool(card.get("offline_stand_in")),
+        "keep": ((card.get("config") or {}).get("teacher") or {}).get("keep", "shortest"),
         "per_kind": {
             k: v.get("srs_token_saving")
             for k, v in (card.get("srs_per_kind") or {}).items()

@@ -101,8 +101,9 @@ def tail_logprobs(
     import torch
     from tqdm.auto import tqdm
 
-    items = sorted(
-        ((i, list(ids), n) for i, (ids, n) in enumerate(rows)), key=lambda it: -len(it[1])
+    items = sorted(  # the first token has no prediction: at most len - 1 are scored
+        ((i, list(ids), max(0, min(n, len(ids) - 1))) for i, (ids, n) in enumerate(rows)),
+        key=lambda it: -len(it[1]),
     )
     out = [0.0] * len(items)
     bar = tqdm(total=len(items), disable=not progress, desc=desc, unit="opt")

@@ -38,8 +38,9 @@ class Run:
     def save_state(self, state: dict[str, Any]) -> None:
         write_json(self.path("run.json"), state)
 
-    def init_state(self) -> list[str]:
-        """Record the config, versions and wheels; return the arms this config adds to the run.
+    def init_state(self) -> list[str] | None:
+        """Record the config, versions and wheels; return the arms recorded before (None for a
+        new run).
 
         A run resumes under a config that differs only in the estimates (``throughput``) or
         that adds arms (``arms`` a superset of the recorded one: the new arms' stages run, the
@@ -49,7 +50,7 @@ class Run:
 
         state = self.state()
         resolved = redact(to_dict(self.cfg))
-        added: list[str] = []
+        recorded: list[str] | None = None
         if state.get("config") is not None:
             before, now = _results_part(state["config"]), _results_part(resolved)
             old_arms, new_arms = before.pop("arms", None) or [], now.pop("arms", None) or []
@@ -65,7 +66,7 @@ class Run:
                     "leaves out.",
                     "Add them back to `arms` (a run can grow, not shrink), or use another --out.",
                 )
-            added = [a for a in new_arms if a not in old_arms]
+            recorded = list(old_arms)
         state.setdefault("stages", {})
         state.update(
             config=resolved,
@@ -75,7 +76,13 @@ class Run:
             wheels={w.dist: {"version": w.version, "sha256": w.sha256} for w in WHEELS.values()},
         )
         self.save_state(state)
-        return added
+        return recorded
+
+    def note(self, stage: str, **extra: Any) -> None:
+        """Add fields to a stage's recorded entry (its status unchanged)."""
+        state = self.state()
+        state.setdefault("stages", {}).setdefault(stage, {}).update(extra)
+        self.save_state(state)
 
     def mark(self, stage: str, status: str, seconds: float, **extra: Any) -> None:
         state = self.state()

@@ -36,7 +36,9 @@ def finished(run: Run, stage: Stage) -> bool:
     if entry.get("status") != "done":
         return False
     if entry.get("skipped"):  # left out then; still left out under this config?
-        return bool(stage.skip and stage.skip(run))
+        return stage.skip is None or bool(stage.skip(run))
+    if stage.summary and entry.get("arms", run.cfg.arms) != list(run.cfg.arms):
+        return False  # it summarised fewer arms than the run has now
     return not missing_outputs(run, stage)
 
 
@@ -115,13 +117,16 @@ def run_pipeline(
             f"DPO x{t.dpo_cost_factor}, generation {t.gen_tokens_per_s:,.0f} tokens/s)."
         )
         return run
-    added = run.init_state()
-    # --only and --from rerun their stages even when done; --from also reruns everything after;
-    # arms added to a finished run rerun the stages that summarise every arm
-    forced = set(only or []) | ({s.name for s in chosen} if start else set())
-    if added:
+    recorded = run.init_state()
+    added = [a for a in cfg.arms if recorded is not None and a not in recorded]
+    if added:  # a run grows: the stages that summarise every arm record the arms they saw
         echo(f"[grow] arms added to {out}: {', '.join(added)}")
-        forced |= {s.name for s in chosen if s.summary}
+        done = run.state().get("stages", {})
+        for s in stages:
+            if s.summary and s.name in done and "arms" not in done[s.name]:
+                run.note(s.name, arms=recorded)
+    # --only and --from rerun their stages even when done; --from also reruns everything after
+    forced = set(only or []) | ({s.name for s in chosen} if start else set())
     for s in chosen:
         if finished(run, s) and s.name not in forced:
             echo(f"[skip] {s.name}: done")
@@ -143,6 +148,8 @@ def run_pipeline(
                 f"Stage {s.name} finished without writing {', '.join(lost)}.",
                 "This is a bug in saro: please report it with the run's run.json.",
             )
+        if s.summary:
+            info = {**info, "arms": list(cfg.arms)}
         run.mark(s.name, "done", time.time() - t0, **info)
         echo(f"[done] {s.name} in {(time.time() - t0) / 60:.1f} min")
     return run

@@ -99,7 +99,7 @@ def build_rit(
             )
             teacher_name = (
                 f"{engine.identity()} prefilled with each seed trace's first step "
-                "(the seed trace where no sample passes)"
+                "(the seed trace where no sample passes and it does)"
             )
     else:
         from saro.engines.factory import build_engine
@@ -255,11 +255,6 @@ STAND_IN = (
 
 def srs_sentence(srs: dict[str, Any], keep: str) -> str:
     """What selecting among the accepted samples saved (or, keeping a random one, gave up)."""
-    if "kept_token_saving" not in srs:  # a card written before session 10
-        return (
-            f"Keeping the shortest accepted trace saved {srs['srs_token_saving']:.1%} tokens "
-            "over the mean accepted length, on the prompts with one."
-        )
     with_choice = (
         f"{srs['with_choice']} prompts had two or more accepted samples to choose from "
         f"(saving {srs['srs_token_saving_with_choice']:.1%} on them)"
@@ -286,14 +281,14 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"Teacher: {card['teacher']}. Policy: {card['policy']['name']} "
         f"v{card['policy']['version']}. Rows: {card['rows']}.",
         "",
-        "| kind | rows | sampled | accepted | kept tokens (mean) | SRS saving |",
-        "|---|---|---|---|---|---|",
+        "| kind | rows | sampled | accepted | kept tokens (mean) | kept saving | SRS saving |",
+        "|---|---|---|---|---|---|---|",
     ]
     for kind, n in sorted(card["per_kind"].items()):
-        s = card["srs_per_kind"][kind]
+        s = card["srs_per_kind"][kind]  # SRS saving: the shortest accepted, whatever was kept
         lines.append(
-            f"| {kind} | {n} | {s['sampled']} | {s['accepted']} | "
-            f"{s['mean_kept_tokens']:.0f} | {s['srs_token_saving']:.1%} |"
+            f"| {kind} | {n} | {s['sampled']} | {s['accepted']} | {s['mean_kept_tokens']:.0f} | "
+            f"{s['kept_token_saving']:.1%} | {s['srs_token_saving']:.1%} |"
         )
     if "corrections" in card:
         n, c = card["rows"], card["corrections"]

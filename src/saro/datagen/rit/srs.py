@@ -16,7 +16,8 @@ is one candidate only, so on its own "shortest accepted" selects nothing. With `
 warmed-up model, e.g. the RW model of an earlier run), the candidates are ``k`` samples from that
 model, each prefilled with the seed trace's first step (the trace's opening) and continued by the
 model; the same acceptor judges them and the shortest accepted is kept. Where none passes, the
-seed trace is kept (``origin: seed-fallback``). The card reports the acceptance rate, how many
+seed trace is kept if it passes the acceptor (``origin: seed-fallback``); else the prompt is
+skipped. The card reports the acceptance rate, how many
 prompts fell back, and the token saving of the shortest accepted sample over the mean accepted
 one (the expected length of a random accepted candidate), on the prompts that had one.
 """
