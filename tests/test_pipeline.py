@@ -321,6 +321,28 @@ def test_an_arm_left_out_skips_its_pairs_training_and_eval(tmp_path):
         load_run_config(CONFIGS / "demo.yaml", ["arms=[base,sft_dpo]"])
 
 
+def test_fewer_suites_by_set_drop_their_limits_and_a_misnamed_suite_fails_at_load(
+    tmp_path, monkeypatch
+):
+    """The ablations evaluate a few suites of cpu-full.yaml, whose per-suite limits name others:
+    those limits do not apply; a suite or limit name that is no suite is refused before any
+    training."""
+    import saro.evaluate.runner as runner_mod
+    from saro.pipeline.stages import STAGES as REAL
+
+    seen = {}
+    monkeypatch.setattr(
+        runner_mod, "evaluate", lambda model, suites, out, **kw: seen.update(kw) or {"suites": {}}
+    )
+    c = load_run_config(CONFIGS / "cpu-full.yaml", ["eval.suites=[jailbreak,recovery]"])
+    assert set(c.eval.limits) > {"recovery"}  # gsm8k, arc_easy limits stay in the config
+    (tmp_path / "models" / "rw").mkdir(parents=True)
+    next(s for s in REAL if s.name == "eval_rw").run(Run(c, tmp_path))
+    assert seen["limits"] == {"recovery": c.eval.limits["recovery"]}
+    with pytest.raises(SaroError, match="Unknown suite 'jailbrek'"):
+        load_run_config(CONFIGS / "cpu-full.yaml", ["eval.limits={jailbrek: 5}"])
+
+
 def test_preference_data_is_built_only_for_the_arms_that_train_on_it(tmp_path):
     """OP-COT feeds SaRO and its OP-COT-only ablation, PP-COT SaRO alone: an RW-only run (the SRS
     ablation) makes neither; an OP-COT-only run makes no PP-COT."""

@@ -154,6 +154,10 @@ def load_run_config(path: str | Path, overrides: list[str] | None = None) -> Run
             raise unknown_name("training arm", key, TRAINED)
     for m in cfg.eval.models:
         arm(m)
+    from saro.evaluate.suites import get_suite
+
+    for name in [*cfg.eval.suites, *cfg.eval.limits]:  # a typo fails now, not after training
+        get_suite(name)
     for key in cfg.arms:
         start = arm(key).start
         if start and arm(start).trained and start not in cfg.arms:

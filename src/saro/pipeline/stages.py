@@ -208,7 +208,8 @@ def _eval(key: str) -> Callable[[Run], dict[str, Any]]:
             e.suites,
             run.path("eval", key),
             limit=e.limit,
-            limits=e.limits,
+            # limits of suites a --set suites=[...] leaves out do not apply (names checked at load)
+            limits={k: v for k, v in e.limits.items() if k in e.suites},
             engine=e.engine,
             judges=e.judges,
             max_new_tokens=e.max_new_tokens,
