@@ -1,6 +1,7 @@
 """RIT-D: Shortest Rejection Sampling with a scripted teacher; the outputs of `saro data rit`."""
 
 import json
+import re
 
 import datasets
 import pytest
@@ -369,6 +370,10 @@ def test_the_no_reflection_ablation_leaves_every_correction_out_at_the_same_size
     assert with_c["corrections"]["total"] > 0 and without["corrections"]["total"] == 0
     assert with_c["rows"] == without["rows"] == 40
     assert "corrections: false" in next(iter(without["seed_traces_left_out"]))
+    assert "0 of 40 (0%). Refusal targets" in (tmp_path / "b" / "card.md").read_text()
+    assert re.search(
+        r"\(\d+%\); benign \d+, harmful \d+\.", (tmp_path / "a" / "card.md").read_text()
+    )
 
 
 def test_the_no_srs_ablation_keeps_a_random_accepted_candidate(tmp_path, teacher_setup):
