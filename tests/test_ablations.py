@@ -12,7 +12,7 @@ import pytest
 
 from saro.analysis.ablations import Entry, compare, markdown
 from saro.errors import SaroError
-from saro.store import write_json
+from saro.store import write_json, write_jsonl
 from test_seeds import N, write_eval
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "analysis" / "ablations.py"
@@ -111,3 +111,21 @@ def test_repeated_labels_and_pairs_with_no_common_prompt_are_not_tests(two_runs,
         f.write_text(f.read_text().replace('"id": "', '"id": "other-'))
     result = compare([Entry("A", full, "rw"), Entry("B", elsewhere, "rw")], [("A", "B")])
     assert result["tests"] == [] and result["comparisons"] == 0
+
+
+def test_reasoning_tokens_are_averaged_over_the_suites_every_entry_generated(two_runs):
+    full, ablated = two_runs
+    write_jsonl(
+        full / "eval" / "rw" / "samples" / "jailbreak.jsonl",
+        [{"id": "j", "reasoning_tokens": 10, "answer_tokens": 5}],
+    )
+    write_jsonl(
+        full / "eval" / "rw" / "samples" / "gsm8k.jsonl",  # the full run only
+        [{"id": "g", "reasoning_tokens": 400, "answer_tokens": 50}],
+    )
+    write_jsonl(ablated / "eval" / "rw" / "samples" / "jailbreak.jsonl",
+                [{"id": "j", "reasoning_tokens": 20, "answer_tokens": 5}])  # fmt: skip
+    result = compare([Entry("A", full, "rw"), Entry("B", ablated, "rw")], [])
+    assert result["table"]["A"]["mean_reasoning_tokens"] == 10
+    assert result["table"]["B"]["mean_reasoning_tokens"] == 20
+    assert "gsm8k" not in result["table"]["A"]["token_suites"]

@@ -7,8 +7,9 @@ pair up prompt by prompt, as two arms of one run do:
 
 * per entry (``LABEL=RUN:MODEL``) and headline metric (:data:`saro.analysis.seeds.HEADLINES`,
   each sample's own 0/1 outcome), the rate with its count; the mean reasoning and answer tokens
-  per evaluated sample; the tokens its own training consumed (``models/<m>/run.json``); and the
-  RIT-D card's Shortest Rejection Sampling numbers where the run built RIT-D from samples;
+  per generated sample, over the suites every entry generated (so the means compare); the
+  tokens its own training consumed (``models/<m>/run.json``); and the RIT-D card's Shortest
+  Rejection Sampling numbers where the run built RIT-D from samples;
 * per named comparison and headline both entries scored, an exact McNemar test on the prompts
   both scored, with Holm's adjustment over every test made (``m`` is stated) and one sentence
   each saying whether it is significant at 0.05 after the adjustment.
@@ -99,6 +100,8 @@ def compare(
     scored = {
         (e.label, h.key): outcomes(e.run, e.model, h, judge) for e in entries for h in HEADLINES
     }
+    tokens = {e.label: token_lists(e.run, e.model) for e in entries}
+    shared = set.intersection(*(set(t) for t in tokens.values())) if tokens else set()
     table: dict[str, dict[str, Any]] = {}
     for e in entries:
         row: dict[str, Any] = {"run": str(e.run), "model": e.model}
@@ -107,10 +110,10 @@ def compare(
             if got:
                 k = sum(got.values())
                 row[h.key] = {"rate": k / len(got), "k": k, "n": len(got)}
-        tokens = token_lists(e.run, e.model)
-        for part in PARTS:
-            values = [v for suite in tokens.values() for v in suite[part]]
+        for part in PARTS:  # over the generated suites every entry has, so means compare
+            values = [v for suite in sorted(shared) for v in tokens[e.label][suite][part]]
             row[f"mean_{part}"] = statistics.fmean(values) if values else None
+        row["token_suites"] = sorted(shared)
         row["train_tokens"] = _train_tokens(e.run, e.model)
         srs = srs_saving(e.run)
         row["srs"] = None if "unavailable" in srs or srs.get("offline_stand_in") else srs
