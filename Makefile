@@ -29,7 +29,7 @@ CPU_FULL ?= runs/cpu-full
 cpu-full: $(STAMP)
 	$(BIN)/saro run --config configs/cpu-full.yaml --out $(CPU_FULL)
 
-# issue 16's ablations, one seed each, after `make cpu-full` (~3 h; docs/results.md):
+# issue 16's ablations, one seed each, after `make cpu-full` (~3.2 h; docs/results.md):
 #  - SRPO on OP-COT only, from the same RW: added to the cpu-full run itself as a seventh arm
 #  - RW without the mid-course-correction traces (same size), then SRPO on it
 #  - RIT-D by Shortest Rejection Sampling on 4 samples per prompt from cpu-full's RW, against a
