@@ -79,6 +79,8 @@ def test_runs_split_differently_or_unknown_entries_are_clear_errors(two_runs, tm
         compare([Entry("A", full, "rw")], [("A", "C")])
     with pytest.raises(SaroError, match="LABEL=RUN:MODEL"):
         Entry.parse("no-label")
+    with pytest.raises(SaroError, match="no comma in LABEL"):
+        Entry.parse(f"RW, SRS={full}:rw")
     with pytest.raises(SaroError, match="has no evaluation of saro"):
         Entry.parse(f"S={full}:saro")
 

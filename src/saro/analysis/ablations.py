@@ -46,10 +46,11 @@ class Entry:
         """``LABEL=RUN:MODEL``, checked: the run must hold the model's evaluation."""
         label, sep, rest = text.partition("=")
         run, sep2, model = rest.rpartition(":")
-        if not (sep and sep2 and label and run and model):
+        if not (sep and sep2 and label and run and model) or "," in label:
             raise SaroError(
                 f"Cannot read the entry {text!r}.",
-                "Write it as LABEL=RUN:MODEL, e.g. RW=runs/x:rw.",
+                "Write it as LABEL=RUN:MODEL, e.g. RW=runs/x:rw (no comma in LABEL: --compare "
+                "separates labels with one).",
             )
         entry = cls(label, Path(run), model)
         if not (entry.run / "eval" / model / "metrics.json").exists():
