@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from saro.analysis.cost import PARTS, srs_saving, token_lists
+from saro.analysis.rundata import read_json
 from saro.analysis.seeds import ALPHA, HEADLINES, outcomes
 from saro.errors import SaroError
 from saro.evaluate.stats import holm, paired_counts
@@ -62,16 +64,8 @@ class Entry:
 
 
 def _train_tokens(run: Path, model: str) -> int | None:
-    f = run / "models" / model / "run.json"
-    if not f.exists():
-        return None
-    value = json.loads(f.read_text()).get("train_tokens")
+    value = read_json(run / "models" / model / "run.json").get("train_tokens")
     return value if isinstance(value, int) else None
-
-
-def _split_seed(run: Path) -> Any:
-    f = run / "run.json"
-    return json.loads(f.read_text()).get("split_seed") if f.exists() else None
 
 
 def compare(
@@ -80,7 +74,7 @@ def compare(
     """The table and the paired tests of ``pairs`` (labels) over ``entries``; see the module."""
     by_label = {e.label: e for e in entries}
     if len(by_label) < len(entries):
-        twice = sorted({e.label for e in entries if [x.label for x in entries].count(e.label) > 1})
+        twice = sorted(k for k, n in Counter(e.label for e in entries).items() if n > 1)
         raise SaroError(
             f"Two entries share the label {', '.join(map(repr, twice))}.",
             "Give every entry its own label.",
@@ -92,7 +86,7 @@ def compare(
                     f"The comparison {a} vs {b} names {label!r}, which no entry has.",
                     f"Use one of: {', '.join(by_label)}.",
                 )
-    seeds = {e.label: _split_seed(e.run) for e in entries}
+    seeds = {e.label: read_json(e.run / "run.json").get("split_seed") for e in entries}
     if len({json.dumps(s) for s in seeds.values()}) > 1:
         raise SaroError(
             f"The runs were split with different split seeds ({seeds}): their prompts differ.",

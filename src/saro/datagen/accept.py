@@ -63,6 +63,16 @@ class Acceptor:
         self.refusal = refusal_judge or make_judge("refusal")
         self.math = math_judge or make_judge("math")
 
+    def check_responses(self, pairs: Sequence[tuple[Any, str]]) -> list[tuple[bool, str]]:
+        """:meth:`check` of ``(prompt, response)`` pairs, each prompt a
+        :class:`~saro.records.Prompt` (its kind, text and reference)."""
+        return self.check(
+            [
+                {"kind": p.kind, "prompt": p.text, "response": r, "reference": p.reference}
+                for p, r in pairs
+            ]
+        )
+
     def check(self, items: Sequence[dict[str, Any]]) -> list[tuple[bool, str]]:
         """``items`` have ``kind``, ``prompt``, ``response`` and (math) ``reference``.
 

@@ -182,12 +182,7 @@ def classify(
     verdicts: list[tuple[bool, str]] = []
     for start in range(0, len(pairs), 256):
         chunk = pairs[start : start + 256]
-        verdicts += acceptor.check(
-            [
-                {"kind": p.kind, "prompt": p.text, "response": c.text, "reference": p.reference}
-                for p, c in chunk
-            ]
-        )
+        verdicts += acceptor.check_responses([(p, c.text) for p, c in chunk])
     rollouts = []
     for (p, c), (ok, reason) in zip(pairs, verdicts, strict=True):
         label = "chosen" if ok else "rejected" if failed(reason) else "neither"

@@ -292,14 +292,12 @@ def card_markdown(card: dict[str, Any]) -> str:
         )
     if "corrections" in card:
         n, c = card["rows"], card["corrections"]
+        by_kind = ", ".join(f"{k} {v}" for k, v in sorted(c["per_kind"].items()))
         lines += [
             "",
             f"Mid-course corrections (a step after the first reflects in its own words, "
             f"saro/reflection_cues.py): {c['total']} of {n} ({c['total'] / max(1, n):.0%})"
-            + "".join(
-                f"; {k} {v}" if i == 0 else f", {k} {v}"
-                for i, (k, v) in enumerate(sorted(c["per_kind"].items()))
-            )
+            + (f"; {by_kind}" if by_kind else "")
             + f". Refusal targets (harmful + jailbreak): {card['refusal_target_share']:.0%}.",
         ]
     lines += [

@@ -112,17 +112,7 @@ def shortest_rejection_sampling(
         bar = tqdm(total=len(flat), desc=f"judging round {rnd + 1}", disable=not progress)
         for start in range(0, len(flat), 256):
             chunk = flat[start : start + 256]
-            verdicts += acceptor.check(
-                [
-                    {
-                        "kind": p.kind,
-                        "prompt": p.text,
-                        "response": c.response,
-                        "reference": p.reference,
-                    }
-                    for p, c in chunk
-                ]
-            )
+            verdicts += acceptor.check_responses([(p, c.response) for p, c in chunk])
             bar.update(len(chunk))
         bar.close()
         for (p, cand), (ok, reason) in zip(flat, verdicts, strict=True):
@@ -198,16 +188,8 @@ def with_seed_fallback(
     trace fails too stays skipped."""
     todo = [r for r in results if r.kept is None and r.prompt.id in traces_by_id]
     responses = [traces_by_id[r.prompt.id].response() for r in todo]
-    verdicts = acceptor.check(
-        [
-            {
-                "kind": r.prompt.kind,
-                "prompt": r.prompt.text,
-                "response": resp,
-                "reference": r.prompt.reference,
-            }
-            for r, resp in zip(todo, responses, strict=True)
-        ]  # fmt: skip
+    verdicts = acceptor.check_responses(
+        [(r.prompt, resp) for r, resp in zip(todo, responses, strict=True)]
     )
     for r, resp, (ok, _) in zip(todo, responses, verdicts, strict=True):
         if ok:
